@@ -1,0 +1,139 @@
+package runner
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// ReportAPIVersion versions the run report. Fields are only ever added
+// within a version; renaming or removing one needs a new version.
+const ReportAPIVersion = "paved.dev/v1alpha1"
+
+// Report is the run report: what a run did, for scripts and front doors.
+type Report struct {
+	APIVersion   string        `json:"apiVersion"`
+	Kind         string        `json:"kind"`
+	Pipeline     string        `json:"pipeline"`
+	RunID        string        `json:"runId"`
+	Status       Status        `json:"status"`
+	StartedAt    time.Time     `json:"startedAt"`
+	FinishedAt   time.Time     `json:"finishedAt"`
+	DurationMs   int64         `json:"durationMs"`
+	Source       RunContext    `json:"source"`
+	Steps        []StepReport  `json:"steps"`
+	Image        *ImageReport  `json:"image,omitempty"`
+	Test         *TestReport   `json:"test,omitempty"`
+	SBOM         []SBOMReport  `json:"sbom"`
+	Scan         *ScanReport   `json:"scan,omitempty"`
+	Signatures   []Signature   `json:"signatures"`
+	Attestations []Attestation `json:"attestations"`
+	// Warnings say what the run chose not to do, such as signing with no
+	// key given.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ImageReport is the published image.
+type ImageReport struct {
+	// Ref is REPO@sha256:HEX, or oci:DIR@sha256:HEX for a layout.
+	Ref       string   `json:"ref"`
+	Digest    string   `json:"digest"`
+	Platforms []string `json:"platforms"`
+	Tags      []string `json:"tags,omitempty"`
+}
+
+// TestReport is what the test step found.
+type TestReport struct {
+	Coverage     float64       `json:"coverage"`
+	Threshold    float64       `json:"threshold"`
+	Passed       int           `json:"passed"`
+	Failed       int           `json:"failed"`
+	Skipped      int           `json:"skipped"`
+	Failures     []TestFailure `json:"failures,omitempty"`
+	Vet          []string      `json:"vet,omitempty"`
+	JUnit        string        `json:"junit,omitempty"`
+	CoverProfile string        `json:"coverProfile,omitempty"`
+}
+
+// TestFailure names a failed test; Test is empty when a package failed to build.
+type TestFailure struct {
+	Package string `json:"package"`
+	Test    string `json:"test,omitempty"`
+}
+
+// SBOMReport is one SBOM the run wrote.
+type SBOMReport struct {
+	Format string `json:"format"`
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
+}
+
+// ScanReport is the vulnerability scan's counts and gate.
+type ScanReport struct {
+	Counts map[string]int `json:"counts"`
+	Gate   string         `json:"gate"`
+}
+
+// Signature is a signature the run published.
+type Signature struct {
+	Subject string `json:"subject"`
+	Ref     string `json:"ref"`
+}
+
+// Attestation is an attestation the run published.
+type Attestation struct {
+	PredicateType string `json:"predicateType"`
+	Digest        string `json:"digest"`
+}
+
+// NewReport starts a report for a run of pipeline.
+func NewReport(pipeline string, src RunContext, started time.Time) *Report {
+	return &Report{
+		APIVersion: ReportAPIVersion, Kind: "RunReport",
+		Pipeline: pipeline, RunID: newRunID(started), StartedAt: started.UTC(),
+		Source: src, SBOM: []SBOMReport{}, Signatures: []Signature{}, Attestations: []Attestation{},
+	}
+}
+
+// Finish records the outcome's steps and status.
+func (r *Report) Finish(o *Outcome, finished time.Time) {
+	r.Steps = o.Steps
+	r.Status = Succeeded
+	if o.Err != nil {
+		r.Status = Failed
+	}
+	r.FinishedAt = finished.UTC()
+	r.DurationMs = finished.Sub(r.StartedAt).Milliseconds()
+}
+
+// WriteFile writes the report as indented JSON, atomically.
+func (r *Report) WriteFile(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	if err != nil {
+		return fmt.Errorf("writing report %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// newRunID is sortable by time and unique across hosts.
+func newRunID(t time.Time) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
