@@ -1,0 +1,160 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Options describe one Go service build. Zero values get defaults.
+type Options struct {
+	Dir         string            // directory of the service (inside a Go module)
+	Main        string            // main package, relative to Dir; default "."
+	Name        string            // binary name; default: last element of the main package's import path
+	Platforms   []v1.Platform     // default linux/amd64 and linux/arm64
+	Base        Base              // default Minimal()
+	Created     time.Time         // every timestamp in the image; zero means the Unix epoch
+	Version     string            // linked as main.version when not empty
+	Annotations map[string]string // extra OCI annotations on the index and each manifest
+	Env         []string          // extra environment for go build; CGO_ENABLED=0 unless set here
+}
+
+// DefaultPlatforms are built when Options.Platforms is empty.
+var DefaultPlatforms = []v1.Platform{
+	{OS: "linux", Architecture: "amd64"},
+	{OS: "linux", Architecture: "arm64"},
+}
+
+// withDefaults fills in defaults. Created is truncated to seconds because
+// the tar headers and the created annotation can't carry more.
+func (o Options) withDefaults(ctx context.Context) (Options, error) {
+	if o.Dir == "" {
+		o.Dir = "."
+	}
+	if o.Main == "" {
+		o.Main = "."
+	}
+	if len(o.Platforms) == 0 {
+		o.Platforms = DefaultPlatforms
+	}
+	if o.Base == nil {
+		o.Base = Minimal()
+	}
+	if o.Created.IsZero() {
+		o.Created = epoch
+	}
+	o.Created = o.Created.UTC().Truncate(time.Second)
+	if o.Name == "" {
+		n, err := binaryName(ctx, o)
+		if err != nil {
+			return o, err
+		}
+		o.Name = n
+	}
+	if o.Name == "." || o.Name == ".." || strings.ContainsAny(o.Name, `/\`) {
+		return o, fmt.Errorf("invalid binary name %q", o.Name)
+	}
+	return o, nil
+}
+
+var majorVersion = regexp.MustCompile(`^v[0-9]+$`)
+
+// binaryName asks the go command for the main package's import path, so the
+// name is the same one `go install` would use (a /vN suffix is skipped).
+func binaryName(ctx context.Context, o Options) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", pkgArg(o.Main))
+	cmd.Dir = o.Dir
+	cmd.Env = goEnv(o.Env)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s in %s: %w: %s", o.Main, o.Dir, err, strings.TrimSpace(stderr.String()))
+	}
+	ip := strings.TrimSpace(string(out))
+	elem := path.Base(ip)
+	if majorVersion.MatchString(elem) && path.Dir(ip) != "." {
+		elem = path.Base(path.Dir(ip))
+	}
+	return elem, nil
+}
+
+// pkgArg makes Main a relative package pattern for the go command.
+func pkgArg(main string) string {
+	main = filepath.ToSlash(main)
+	if main == "." || strings.HasPrefix(main, "./") || strings.HasPrefix(main, "../") {
+		return main
+	}
+	return "./" + main
+}
+
+// goEnv is the environment of every go invocation: the process environment,
+// CGO disabled (a static binary runs on any base), then the caller's extras.
+func goEnv(extra []string) []string {
+	env := append(os.Environ(), "CGO_ENABLED=0")
+	return append(env, extra...)
+}
+
+// platformEnv selects the target of a cross-compile; the platform wins over
+// anything in the environment.
+func platformEnv(p v1.Platform) []string {
+	env := []string{"GOOS=" + p.OS, "GOARCH=" + p.Architecture}
+	v := strings.TrimPrefix(p.Variant, "v")
+	switch {
+	case p.Variant == "":
+	case p.Architecture == "arm":
+		env = append(env, "GOARM="+v)
+	case p.Architecture == "amd64":
+		env = append(env, "GOAMD64="+p.Variant)
+	case p.Architecture == "arm64":
+		env = append(env, "GOARM64="+p.Variant+".0")
+	}
+	return env
+}
+
+// compile builds the main package for p into dir and returns the binary path.
+func compile(ctx context.Context, o Options, p v1.Platform, dir string) (string, error) {
+	out := filepath.Join(dir, o.Name)
+	ldflags := "-s -w"
+	if o.Version != "" {
+		x, err := quoteFlag("main.version=" + o.Version)
+		if err != nil {
+			return "", err
+		}
+		ldflags += " -X " + x
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+		"-ldflags", ldflags, "-o", out, pkgArg(o.Main))
+	cmd.Dir = o.Dir
+	cmd.Env = append(goEnv(o.Env), platformEnv(p)...)
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build %s for %s in %s: %w\n%s", o.Main, p.String(), o.Dir, err, strings.TrimSpace(output.String()))
+	}
+	return out, nil
+}
+
+// quoteFlag quotes a value for the go command's flag splitting, which
+// honours single and double quotes (without escapes), so a version with spaces
+// stays one -X argument.
+func quoteFlag(s string) (string, error) {
+	switch {
+	case !strings.ContainsAny(s, " \t\n\r'\""):
+		return s, nil
+	case !strings.Contains(s, "'"):
+		return "'" + s + "'", nil
+	case !strings.Contains(s, `"`):
+		return `"` + s + `"`, nil
+	}
+	return "", fmt.Errorf("version %q: cannot hold both single and double quotes", s)
+}

@@ -1,0 +1,271 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// Annotation keys paved sets on every manifest and index it builds.
+const (
+	AnnotationCreated    = "org.opencontainers.image.created"
+	AnnotationBaseName   = "org.opencontainers.image.base.name"
+	AnnotationBaseDigest = "org.opencontainers.image.base.digest"
+)
+
+// AppDir is where the service binary lives in the image.
+const AppDir = "/app"
+
+// Go cross-compiles the service for every platform (concurrently, no
+// emulation) and returns an OCI image index with one image per platform, in
+// the order of opts.Platforms. The same source, toolchain, base and options
+// give the same index digest.
+func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
+	o, err := opts.withDefaults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, p := range o.Platforms {
+		if p.OS == "" || p.Architecture == "" {
+			return nil, fmt.Errorf("platform %q: os and architecture are required", p.String())
+		}
+		if seen[p.String()] {
+			return nil, fmt.Errorf("platform %s listed twice", p.String())
+		}
+		seen[p.String()] = true
+	}
+	baseDigest, err := o.Base.Digest(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	tmp, err := os.MkdirTemp("", "paved-build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	imgs := make([]v1.Image, len(o.Platforms))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, p := range o.Platforms {
+		g.Go(func() error {
+			dir := filepath.Join(tmp, strconv.Itoa(i))
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return err
+			}
+			img, err := image(ctx, gctx, o, p, dir)
+			imgs[i] = img
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	adds := make([]mutate.IndexAddendum, len(imgs))
+	for i, img := range imgs {
+		p := o.Platforms[i]
+		adds[i] = mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{MediaType: types.OCIManifestSchema1, Platform: &p},
+		}
+	}
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+	return mutate.Annotations(idx, annotations(o, baseDigest)).(v1.ImageIndex), nil
+}
+
+// image builds the service image for one platform. The compile stops with
+// buildCtx (when another platform fails); the base is fetched with ctx,
+// because a remote base reads its layers lazily, after Go returns.
+func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string) (v1.Image, error) {
+	bin, err := compile(buildCtx, o, p, dir)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := newLayer([]entry{{
+		name: AppDir + "/" + o.Name,
+		mode: 0o755,
+		size: fi.Size(),
+		open: func() (*os.File, error) { return os.Open(bin) },
+	}}, o.Created)
+	if err != nil {
+		return nil, fmt.Errorf("layer for %s: %w", p.String(), err)
+	}
+
+	base, err := o.Base.Image(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	baseDigest, err := base.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("base %s for %s: %w", o.Base.Name(), p.String(), err)
+	}
+	base, err = toOCI(base)
+	if err != nil {
+		return nil, fmt.Errorf("base %s for %s: %w", o.Base.Name(), p.String(), err)
+	}
+
+	created := v1.Time{Time: o.Created}
+	img, err := mutate.Append(base, mutate.Addendum{
+		Layer:     layer,
+		MediaType: types.OCILayer,
+		History:   v1.History{Created: created, CreatedBy: "paved build.Go", Comment: AppDir + "/" + o.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	anns := annotations(o, baseDigest)
+	configure(cf, o, p, anns)
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		return nil, err
+	}
+	return mutate.Annotations(img, anns).(v1.Image), nil
+}
+
+// configure sets what runs and how on top of the base's config.
+func configure(cf *v1.ConfigFile, o Options, p v1.Platform, labels map[string]string) {
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
+	if p.OSVersion != "" {
+		cf.OSVersion = p.OSVersion
+	}
+	cf.Created = v1.Time{Time: o.Created}
+	// Base history without a real time (the epoch, or none) takes Created,
+	// so no timestamp in the image comes from when paved ran.
+	for i, h := range cf.History {
+		if h.Created.IsZero() || h.Created.Time.Equal(epoch) {
+			cf.History[i].Created = v1.Time{Time: o.Created}
+		}
+	}
+	c := &cf.Config
+	c.Entrypoint = []string{AppDir + "/" + o.Name}
+	c.Cmd = nil
+	c.User = fmt.Sprintf("%d:%d", nonrootID, nonrootID)
+	c.WorkingDir = "/"
+	c.Env = withDefaultEnv(c.Env, defaultPath, "SSL_CERT_FILE="+caFile)
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	for k, v := range labels {
+		c.Labels[k] = v
+	}
+}
+
+// withDefaultEnv appends each KEY=VALUE whose key env lacks.
+func withDefaultEnv(env []string, defaults ...string) []string {
+	out := append([]string(nil), env...)
+	for _, d := range defaults {
+		key, _, _ := strings.Cut(d, "=")
+		found := false
+		for _, e := range env {
+			if k, _, _ := strings.Cut(e, "="); k == key {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// annotations are the caller's annotations plus the ones paved owns, which
+// win: they state facts about this build.
+func annotations(o Options, baseDigest v1.Hash) map[string]string {
+	anns := make(map[string]string, len(o.Annotations)+3)
+	for k, v := range o.Annotations {
+		anns[k] = v
+	}
+	anns[AnnotationCreated] = o.Created.Format(time.RFC3339)
+	anns[AnnotationBaseName] = o.Base.Name()
+	anns[AnnotationBaseDigest] = baseDigest.String()
+	return anns
+}
+
+// toOCI rewrites a Docker-media-type image with OCI media types, keeping
+// its layers, config and history.
+func toOCI(img v1.Image) (v1.Image, error) {
+	mt, err := img.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	if mt == types.OCIManifestSchema1 {
+		return img, nil
+	}
+	if mt != types.DockerManifestSchema2 {
+		return nil, fmt.Errorf("unsupported base media type %s", mt)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	if len(layers) != len(m.Layers) {
+		return nil, fmt.Errorf("manifest lists %d layers, image has %d", len(m.Layers), len(layers))
+	}
+	adds := make([]mutate.Addendum, len(layers))
+	for i, l := range layers {
+		mt := ociLayerType(m.Layers[i].MediaType)
+		adds[i] = mutate.Addendum{Layer: typedLayer{l, mt}, MediaType: mt, URLs: m.Layers[i].URLs}
+	}
+	out := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	if out, err = mutate.Append(out, adds...); err != nil {
+		return nil, err
+	}
+	// Append adds a blank history entry per layer; put the original back.
+	ocf, err := out.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	ncf := cf.DeepCopy()
+	ncf.RootFS = ocf.RootFS
+	return mutate.ConfigFile(out, ncf)
+}
+
+// typedLayer is a layer under another media type; the bytes are the same.
+type typedLayer struct {
+	v1.Layer
+	mt types.MediaType
+}
+
+func (l typedLayer) MediaType() (types.MediaType, error) { return l.mt, nil }
+
+func ociLayerType(mt types.MediaType) types.MediaType {
+	switch mt {
+	case types.DockerLayer:
+		return types.OCILayer
+	case types.DockerUncompressedLayer:
+		return types.OCIUncompressedLayer
+	case types.DockerForeignLayer:
+		return types.OCIRestrictedLayer
+	}
+	return mt
+}
