@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,8 +23,8 @@ type RunContext struct {
 	Ref         string `json:"ref,omitempty"`
 	RunURL      string `json:"runUrl,omitempty"`
 	// Changed is when the source last changed: SOURCE_DATE_EPOCH when set,
-	// else the time of the last commit that touched Dir. Reproducible
-	// builds stamp it on every file, so the same source gives one digest.
+	// else the commit time. Reproducible builds stamp it on every file, so
+	// the same commit gives one digest wherever it is built.
 	Changed time.Time `json:"changed"`
 	// ResultsDir is where the host collects step results (Tekton).
 	ResultsDir string `json:"-"`
@@ -67,10 +68,18 @@ func (Local) Context(ctx context.Context, dir string) (RunContext, error) {
 		return RunContext{}, err
 	}
 	rc := RunContext{Environment: "local", Dir: abs}
-	rc.Commit = git(ctx, abs, "rev-parse", "HEAD")
-	rc.Ref = git(ctx, abs, "rev-parse", "--abbrev-ref", "HEAD")
-	rc.Repo = redactURL(git(ctx, abs, "config", "--get", "remote.origin.url"))
-	if ts := git(ctx, abs, "log", "-1", "--format=%ct", "--", "."); ts != "" {
+	// Three small git calls side by side: a warm run's whole budget is a
+	// few tens of milliseconds.
+	var head, ref, remote string
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); head = git(ctx, abs, "log", "-1", "--format=%H %ct") }()
+	go func() { defer wg.Done(); ref = git(ctx, abs, "rev-parse", "--abbrev-ref", "HEAD") }()
+	go func() { defer wg.Done(); remote = git(ctx, abs, "config", "--get", "remote.origin.url") }()
+	wg.Wait()
+	rc.Ref, rc.Repo = ref, redactURL(remote)
+	if commit, ts, ok := strings.Cut(head, " "); ok {
+		rc.Commit = commit
 		if sec, err := strconv.ParseInt(ts, 10, 64); err == nil {
 			rc.Changed = time.Unix(sec, 0).UTC()
 		}

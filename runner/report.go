@@ -63,6 +63,7 @@ type TestReport struct {
 type TestFailure struct {
 	Package string `json:"package"`
 	Test    string `json:"test,omitempty"`
+	Output  string `json:"output,omitempty"`
 }
 
 // SBOMReport is one SBOM the run wrote.

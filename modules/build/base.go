@@ -275,3 +275,22 @@ func normVariant(p v1.Platform) string {
 	}
 	return p.Variant
 }
+
+// Keyer is a Base that can name its exact content more cheaply than by
+// resolving its digest.
+type Keyer interface {
+	Key(ctx context.Context) (string, error)
+}
+
+// CacheKey names b's exact content for cache keys: its Key when it has one,
+// else its name and digest.
+func CacheKey(ctx context.Context, b Base) (string, error) {
+	if k, ok := b.(Keyer); ok {
+		return k.Key(ctx)
+	}
+	d, err := b.Digest(ctx)
+	if err != nil {
+		return "", err
+	}
+	return b.Name() + "@" + d.String(), nil
+}

@@ -1,0 +1,39 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/pavedhq/paved/pipelines"
+)
+
+// Exit codes, as the README documents them.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1   // the pipeline ran and a step or gate failed
+	ExitUsage       = 2   // bad flags or configuration
+	ExitInterrupted = 130 // canceled by a signal (128 + SIGINT)
+)
+
+// UsageError is a mistake in how paved was called.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	var ue *UsageError
+	var ce *pipelines.ConfigError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue), errors.As(err, &ce), strings.HasPrefix(err.Error(), "unknown command"):
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	default:
+		return ExitFailed
+	}
+}

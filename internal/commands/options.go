@@ -1,0 +1,84 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pavedhq/paved/pipelines"
+)
+
+// RunOptions are the flags shared by every command that runs a pipeline.
+type RunOptions struct {
+	Source    string
+	Image     string
+	Platforms []string
+	Base      string
+	Tags      []string
+	Coverage  float64
+	CacheDir  string
+	NoCache   bool
+	Report    string
+	JSON      bool
+}
+
+// AddFlags registers the flags; build and test register the ones they use.
+func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
+	fs.StringVar(&o.Source, "source", ".", "service directory")
+	if withBuild {
+		fs.StringVar(&o.Image, "image", "", "registry repository (host/path) or oci:DIR to publish to (default: oci:<source>/.paved/image)")
+		fs.StringSliceVar(&o.Platforms, "platform", nil, "platforms to build, os/arch[/variant] (default from paved.yaml, else linux/amd64,linux/arm64)")
+		fs.StringVar(&o.Base, "base", "", `base image: "paved" (minimal, built in) or an image reference (default from paved.yaml)`)
+		fs.StringSliceVar(&o.Tags, "tag", nil, "tags to set on the published image (default latest)")
+	}
+	if withTest {
+		fs.Float64Var(&o.Coverage, "coverage", -1, "minimum statement coverage in percent (default from paved.yaml, else 80)")
+	}
+	fs.StringVar(&o.CacheDir, "cache-dir", "", "step cache directory (default $XDG_CACHE_HOME/paved)")
+	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, reading and writing no cache")
+	fs.StringVar(&o.Report, "report", "", "also write the JSON run report to this file")
+	fs.BoolVar(&o.JSON, "json", false, "print the run report on stdout instead of progress and the image reference")
+}
+
+// Validate checks what flags alone can tell.
+func (o *RunOptions) Validate(fs *pflag.FlagSet) error {
+	if fs.Changed("coverage") && (o.Coverage < 0 || o.Coverage > 100) {
+		return &UsageError{Err: fmt.Errorf("--coverage %v: want a percentage between 0 and 100", o.Coverage)}
+	}
+	if len(o.Platforms) > 0 {
+		if _, err := pipelines.ParsePlatforms(o.Platforms); err != nil {
+			return &UsageError{Err: fmt.Errorf("--platform: %w", err)}
+		}
+	}
+	if o.Report != "" {
+		if info, err := os.Stat(filepath.Dir(o.Report)); err != nil || !info.IsDir() {
+			return &UsageError{Err: fmt.Errorf("--report %s: directory %s does not exist", o.Report, filepath.Dir(o.Report))}
+		}
+	}
+	return nil
+}
+
+// pipelineOptions translates flags into the pipeline's options.
+func (o *RunOptions) pipelineOptions(fs *pflag.FlagSet) pipelines.Options {
+	po := pipelines.Options{Source: o.Source, Image: o.Image, Platforms: o.Platforms, Base: o.Base, Tags: o.Tags}
+	if fs.Lookup("coverage") != nil && fs.Changed("coverage") {
+		c := o.Coverage
+		po.MinCoverage = &c
+	}
+	return po
+}
+
+// cacheDir is --cache-dir, else $XDG_CACHE_HOME/paved (the OS's user cache
+// directory when XDG_CACHE_HOME is unset).
+func (o *RunOptions) cacheDir() (string, error) {
+	if o.CacheDir != "" {
+		return o.CacheDir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", &UsageError{Err: fmt.Errorf("no cache directory: set --cache-dir or XDG_CACHE_HOME: %w", err)}
+	}
+	return filepath.Join(base, "paved"), nil
+}

@@ -1,0 +1,152 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pavedhq/paved/modules/test"
+	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/runner"
+)
+
+func newRun(version string) *cobra.Command {
+	var o RunOptions
+	c := &cobra.Command{
+		Use:   "run PIPELINE",
+		Short: "Run a golden path on a service (" + strings.Join(pipelines.Names(), ", ") + ")",
+		Example: `  paved run go-service --source examples/go-service
+  paved run go-service --source . --image localhost:5000/team/svc`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			path := pipelines.Lookup(args[0])
+			if path == nil {
+				return &UsageError{Err: fmt.Errorf("unknown pipeline %q (known: %s)", args[0], strings.Join(pipelines.Names(), ", "))}
+			}
+			return execute(c, version, &o, path)
+		},
+	}
+	o.AddFlags(c.Flags(), true, true)
+	return c
+}
+
+func newBuild(version string) *cobra.Command {
+	var o RunOptions
+	c := &cobra.Command{
+		Use:   "build",
+		Short: "Build a Go service into a multi-arch OCI image and publish it",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return execute(c, version, &o, pipelines.GoBuild)
+		},
+	}
+	o.AddFlags(c.Flags(), true, false)
+	return c
+}
+
+func newTest(version string) *cobra.Command {
+	var o RunOptions
+	c := &cobra.Command{
+		Use:   "test",
+		Short: "Test a Go service with go vet, coverage gate and a JUnit report",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			return execute(c, version, &o, pipelines.GoTest)
+		},
+	}
+	o.AddFlags(c.Flags(), false, true)
+	return c
+}
+
+// execute prepares and runs a golden path, then prints the outcome: the
+// published reference alone on stdout's last line, or the report with --json.
+func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Path) error {
+	if err := o.Validate(c.Flags()); err != nil {
+		return err
+	}
+	ctx := c.Context()
+	stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
+	run, err := path(ctx, o.pipelineOptions(c.Flags()))
+	if err != nil {
+		return err
+	}
+	r := &runner.Runner{}
+	if !o.NoCache {
+		dir, err := o.cacheDir()
+		if err != nil {
+			return err
+		}
+		if r.Cache, err = runner.NewCache(dir); err != nil {
+			return &UsageError{Err: fmt.Errorf("--cache-dir: %w", err)}
+		}
+	}
+	var display *runner.Display
+	if !o.JSON {
+		display = runner.NewDisplay(stderr)
+		r.Progress = display
+	}
+	if r.Tracing, err = runner.NewTracing(ctx, version); err != nil {
+		fmt.Fprintf(stderr, "paved: tracing disabled: %v\n", err)
+		r.Tracing = nil
+	}
+	rep, runErr := run.Execute(ctx, r)
+	if display != nil {
+		display.Close()
+	}
+	if r.Tracing != nil {
+		// A collector that is down must not fail or hang the run.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3e9)
+		r.Tracing.Shutdown(sctx)
+		cancel()
+	}
+	if rep == nil {
+		return runErr
+	}
+	if o.Report != "" {
+		if err := rep.WriteFile(o.Report); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
+	if o.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return errors.Join(runErr, err)
+		}
+		return runErr
+	}
+	printFindings(stderr, rep, runErr)
+	if runErr == nil && rep.Image != nil {
+		fmt.Fprintln(stdout, rep.Image.Ref)
+	}
+	return runErr
+}
+
+// printFindings tells people what failed and where to look.
+func printFindings(w io.Writer, rep *runner.Report, runErr error) {
+	if t := rep.Test; t != nil {
+		for _, f := range t.Failures {
+			name := f.Package + "." + f.Test
+			if f.Test == "" {
+				name = f.Package + " (did not build)"
+			}
+			fmt.Fprintf(w, "\n--- FAIL: %s\n%s\n", name, strings.TrimRight(f.Output, "\n"))
+		}
+		if t.JUnit != "" {
+			fmt.Fprintf(w, "paved: JUnit report: %s\n", t.JUnit)
+		}
+	}
+	var ce *test.CoverageError
+	if errors.As(runErr, &ce) {
+		fmt.Fprintf(w, "paved: %v\n", ce)
+	}
+	if runErr != nil {
+		fmt.Fprintf(w, "paved: %s failed; report: %s\n", rep.Pipeline, rep.Source.Dir+"/"+pipelines.OutputDir+"/report.json")
+	}
+}
+

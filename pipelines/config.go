@@ -1,0 +1,144 @@
+package pipelines
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ConfigFile is the name of a service's settings file.
+const ConfigFile = "paved.yaml"
+
+// Config is a service's paved.yaml. Every field is optional; unknown
+// fields are an error so a typo never silently falls back to a default.
+type Config struct {
+	Team      string     `yaml:"team"`
+	Service   string     `yaml:"service"`
+	Path      string     `yaml:"path"` // the golden path this service follows
+	Main      string     `yaml:"main"` // main package, relative to the service
+	Platforms []string   `yaml:"platforms"`
+	Base      string     `yaml:"base"`  // "paved" (the minimal base) or an image reference
+	Image     string     `yaml:"image"` // where to publish when no --image is given
+	Tags      []string   `yaml:"tags"`
+	Test      TestConfig `yaml:"test"`
+}
+
+// TestConfig configures the test step.
+type TestConfig struct {
+	Coverage *float64 `yaml:"coverage"` // minimum statement coverage, percent
+	Packages []string `yaml:"packages"`
+	Vet      *bool    `yaml:"vet"`
+}
+
+// Defaults.
+var (
+	DefaultPlatforms = []string{"linux/amd64", "linux/arm64"}
+	DefaultCoverage  = 80.0
+)
+
+// ConfigError is a problem with settings: a paved.yaml field or a flag.
+// Front doors report it as bad usage.
+type ConfigError struct {
+	Field string // "paved.yaml: test.coverage", "--platform"
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Msg }
+
+// LoadConfig reads dir/paved.yaml; a missing file gives the defaults.
+func LoadConfig(dir string) (Config, error) {
+	p := filepath.Join(dir, ConfigFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}.withDefaults(), nil
+	}
+	if err != nil {
+		return Config{}, &ConfigError{Field: p, Msg: err.Error()}
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.Field = p + ": " + strings.TrimPrefix(ce.Field, ConfigFile+": ")
+		}
+		return Config{}, err
+	}
+	return c, nil
+}
+
+var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type pipelines\.(\w+)`)
+
+// ParseConfig parses paved.yaml strictly and applies defaults.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
+			field := m[2]
+			if prefix := sectionOf[m[3]]; prefix != "" {
+				field = prefix + "." + field
+			}
+			return Config{}, &ConfigError{Field: ConfigFile + ": " + field, Msg: fmt.Sprintf("unknown field (line %s)", m[1])}
+		}
+		return Config{}, &ConfigError{Field: ConfigFile, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return Config{}, &ConfigError{Field: ConfigFile, Msg: "holds more than one YAML document"}
+	}
+	if err := c.validate(); err != nil {
+		return Config{}, err
+	}
+	return c.withDefaults(), nil
+}
+
+// sectionOf names nested structs in errors the way the file spells them.
+var sectionOf = map[string]string{"TestConfig": "test"}
+
+func (c Config) validate() error {
+	if cov := c.Test.Coverage; cov != nil && (*cov < 0 || *cov > 100) {
+		return &ConfigError{Field: ConfigFile + ": test.coverage", Msg: fmt.Sprintf("%v is not a percentage between 0 and 100", *cov)}
+	}
+	for _, p := range c.Platforms {
+		if _, err := ParsePlatform(p); err != nil {
+			return &ConfigError{Field: ConfigFile + ": platforms", Msg: err.Error()}
+		}
+	}
+	if c.Path != "" && Lookup(c.Path) == nil {
+		return &ConfigError{Field: ConfigFile + ": path", Msg: fmt.Sprintf("unknown golden path %q (known: %s)", c.Path, strings.Join(Names(), ", "))}
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Main == "" {
+		c.Main = "."
+	}
+	if len(c.Platforms) == 0 {
+		c.Platforms = DefaultPlatforms
+	}
+	if c.Base == "" {
+		c.Base = "paved"
+	}
+	if c.Test.Coverage == nil {
+		v := DefaultCoverage
+		c.Test.Coverage = &v
+	}
+	if len(c.Test.Packages) == 0 {
+		c.Test.Packages = []string{"./..."}
+	}
+	if c.Test.Vet == nil {
+		v := true
+		c.Test.Vet = &v
+	}
+	return c
+}

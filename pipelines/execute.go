@@ -1,0 +1,41 @@
+package pipelines
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/pavedhq/paved/runner"
+)
+
+// Execute runs the prepared graph with r's cache, progress and tracing,
+// and returns the filled report, also written to <source>/.paved/report.json.
+// The error is the outcome's: nil when every step succeeded.
+func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, error) {
+	start := time.Now()
+	rep := runner.NewReport(run.Pipeline, run.Context, start)
+	if r.Tracing != nil {
+		c, sp := r.Tracing.Start(ctx, "paved run "+run.Pipeline,
+			attribute.String("paved.pipeline", run.Pipeline),
+			attribute.String("paved.run_id", rep.RunID),
+			attribute.String("vcs.revision", run.Context.Commit))
+		defer sp.End()
+		ctx = c
+	}
+	o, err := r.Run(ctx, run.Graph)
+	if err != nil {
+		return nil, err
+	}
+	rep.Finish(o, time.Now())
+	fillErr := run.Fill(rep, o)
+	if err := os.MkdirAll(run.OutputDir, 0o755); err == nil {
+		rep.WriteFile(filepath.Join(run.OutputDir, "report.json"))
+	}
+	if o.Err != nil {
+		return rep, o.Err
+	}
+	return rep, fillErr
+}

@@ -1,0 +1,68 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/pavedhq/paved/modules/test"
+	"github.com/pavedhq/paved/runner"
+)
+
+// TestValue is the test step's result.
+type TestValue struct {
+	Coverage  float64               `json:"coverage"`
+	Threshold float64               `json:"threshold"`
+	Passed    int                   `json:"passed"`
+	Failed    int                   `json:"failed"`
+	Skipped   int                   `json:"skipped"`
+	Failures  []runner.TestFailure  `json:"failures,omitempty"`
+	Vet       []string              `json:"vet,omitempty"`
+}
+
+// testStep runs the service's Go tests with the coverage gate.
+type testStep struct {
+	opts test.Options
+}
+
+var _ runner.Keyed = (*testStep)(nil)
+
+func (s *testStep) Name() string { return "test" }
+
+func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
+	k, err := sourceKey(ctx, "test/v1", s.opts.Dir)
+	if err != nil {
+		return "", err
+	}
+	k.JSON("options", struct {
+		Packages    []string
+		MinCoverage float64
+		SkipVet     bool
+	}{s.opts.Packages, s.opts.MinCoverage, s.opts.SkipVet})
+	return k.Sum(), nil
+}
+
+func (s *testStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
+	opts := s.opts
+	opts.OutDir = in.OutDir
+	res, err := test.Run(ctx, opts)
+	if res == nil {
+		return nil, err
+	}
+	v := TestValue{Coverage: res.Coverage, Threshold: opts.MinCoverage, Passed: res.Passed, Failed: res.Failed, Skipped: res.Skipped, Vet: res.Vet}
+	for _, f := range res.Failures {
+		v.Failures = append(v.Failures, runner.TestFailure{Package: f.Package, Test: f.Test, Output: f.Output})
+	}
+	summary := fmt.Sprintf("%d passed, %d failed, %d skipped, coverage %.1f%%", res.Passed, res.Failed, res.Skipped, res.Coverage)
+	r, encErr := runner.NewResult(v, summary)
+	if encErr != nil {
+		return nil, errors.Join(err, encErr)
+	}
+	for _, p := range []string{res.JUnit, res.CoverProfile} {
+		if p != "" {
+			r.Export = append(r.Export, filepath.Base(p))
+		}
+	}
+	return r, err
+}
