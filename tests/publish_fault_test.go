@@ -48,4 +48,3 @@ func TestFailedPublishLeavesNoTag(t *testing.T) {
 		t.Fatalf("the tag exists after a failed publish (err = %v)", err)
 	}
 }
-
