@@ -12,13 +12,13 @@ import (
 
 // TestValue is the test step's result.
 type TestValue struct {
-	Coverage  float64               `json:"coverage"`
-	Threshold float64               `json:"threshold"`
-	Passed    int                   `json:"passed"`
-	Failed    int                   `json:"failed"`
-	Skipped   int                   `json:"skipped"`
-	Failures  []runner.TestFailure  `json:"failures,omitempty"`
-	Vet       []string              `json:"vet,omitempty"`
+	Coverage  float64              `json:"coverage"`
+	Threshold float64              `json:"threshold"`
+	Passed    int                  `json:"passed"`
+	Failed    int                  `json:"failed"`
+	Skipped   int                  `json:"skipped"`
+	Failures  []runner.TestFailure `json:"failures,omitempty"`
+	Vet       []string             `json:"vet,omitempty"`
 }
 
 // testStep runs the service's Go tests with the coverage gate.

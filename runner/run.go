@@ -189,4 +189,3 @@ func (r *Runner) finished(rep StepReport) {
 		r.Progress.Finished(rep)
 	}
 }
-

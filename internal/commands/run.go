@@ -149,4 +149,3 @@ func printFindings(w io.Writer, rep *runner.Report, runErr error) {
 		fmt.Fprintf(w, "paved: %s failed; report: %s\n", rep.Pipeline, rep.Source.Dir+"/"+pipelines.OutputDir+"/report.json")
 	}
 }
-
