@@ -53,6 +53,10 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Msg }
 
+// maxConfigSize bounds paved.yaml: a settings file is a few hundred bytes,
+// and a YAML parser fed megabytes of aliases is slow.
+const maxConfigSize = 1 << 20
+
 // LoadConfig reads dir/paved.yaml; a missing file gives the defaults.
 func LoadConfig(dir string) (Config, error) {
 	p := filepath.Join(dir, ConfigFile)
@@ -62,6 +66,9 @@ func LoadConfig(dir string) (Config, error) {
 	}
 	if err != nil {
 		return Config{}, &ConfigError{Field: p, Msg: err.Error()}
+	}
+	if len(b) > maxConfigSize {
+		return Config{}, &ConfigError{Field: p, Msg: fmt.Sprintf("%d bytes is larger than the %d a settings file may be", len(b), maxConfigSize)}
 	}
 	c, err := ParseConfig(b)
 	if err != nil {

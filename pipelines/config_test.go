@@ -1,0 +1,113 @@
+package pipelines
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseConfig(t *testing.T) {
+	cov := func(v float64) *float64 { return &v }
+	yes := true
+	tests := []struct {
+		name    string
+		yaml    string
+		want    Config
+		wantErr string // the field the error must name
+	}{
+		{name: "empty gives defaults", yaml: "", want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved",
+			Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes}}},
+		{name: "all fields", yaml: "team: payments\nservice: api\npath: go-service\nmain: ./cmd/api\nplatforms: [linux/arm64]\nbase: paved\nimage: localhost:5000/x\ntags: [v1]\ntest:\n  coverage: 70\n  packages: [./internal/...]\n  vet: true\n",
+			want: Config{Team: "payments", Service: "api", Path: "go-service", Main: "./cmd/api", Platforms: []string{"linux/arm64"}, Base: "paved",
+				Image: "localhost:5000/x", Tags: []string{"v1"}, Test: TestConfig{Coverage: cov(70), Packages: []string{"./internal/..."}, Vet: &yes}}},
+		{name: "unknown top-level field", yaml: "team: a\nteem: b\n", wantErr: "paved.yaml: teem"},
+		{name: "unknown nested field", yaml: "test:\n  coverge: 50\n", wantErr: "paved.yaml: test.coverge"},
+		{name: "coverage out of range", yaml: "test:\n  coverage: 120\n", wantErr: "test.coverage"},
+		{name: "bad platform", yaml: "platforms: [windows]\n", wantErr: "platforms"},
+		{name: "unknown golden path", yaml: "path: cobol-batch\n", wantErr: "path"},
+		{name: "wrong type", yaml: "platforms: linux/amd64\n", wantErr: "paved.yaml"},
+		{name: "two documents", yaml: "team: a\n---\nteam: b\n", wantErr: "more than one"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseConfig([]byte(tc.yaml))
+			if tc.wantErr != "" {
+				var ce *ConfigError
+				if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want a ConfigError naming %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("config (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestLoadConfigNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	if c, err := LoadConfig(dir); err != nil || c.Base != "paved" {
+		t.Fatalf("no paved.yaml: %+v, %v", c, err)
+	}
+	os.WriteFile(filepath.Join(dir, ConfigFile), []byte("tset: 1\n"), 0o644)
+	_, err := LoadConfig(dir)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, ConfigFile)+": tset") {
+		t.Fatalf("err = %v, want the file and field named", err)
+	}
+}
+
+func TestParsePlatforms(t *testing.T) {
+	got, err := ParsePlatforms([]string{"linux/amd64,linux/arm/v7", "linux/arm64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, p := range got {
+		s = append(s, p.String())
+	}
+	if d := cmp.Diff([]string{"linux/amd64", "linux/arm/v7", "linux/arm64"}, s); d != "" {
+		t.Error(d)
+	}
+	for _, bad := range []string{"linux", "linux/amd64,linux/amd64", "darwin/arm64", "linux/z80", "linux/arm/v7/x", ""} {
+		if _, err := ParsePlatforms([]string{bad}); err == nil {
+			t.Errorf("ParsePlatforms(%q) succeeded", bad)
+		}
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b)
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a ConfigError", err)
+			}
+			return
+		}
+		if c.Main == "" || len(c.Platforms) == 0 || c.Test.Coverage == nil || *c.Test.Coverage < 0 || *c.Test.Coverage > 100 {
+			t.Fatalf("accepted config lacks defaults or is out of range: %+v", c)
+		}
+	})
+}
+
+func FuzzParsePlatform(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePlatform(s)
+		if err != nil {
+			return
+		}
+		back, err := ParsePlatform(p.String())
+		if err != nil || back.String() != p.String() {
+			t.Fatalf("%q parsed to %q, which does not parse back: %v", s, p, err)
+		}
+	})
+}

@@ -1,0 +1,29 @@
+package tests
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// heavy are the dependencies that make huge binaries and slow links; only
+// the modules that need them (sbom, scan, sign, attest) may import them.
+var heavy = []string{"github.com/anchore/", "github.com/aquasecurity/", "github.com/sigstore/", "dagger.io/"}
+
+// TestLightPackagesStayLight fails when the runner, the build and test
+// modules or the pipeline plumbing gain a heavy dependency.
+func TestLightPackagesStayLight(t *testing.T) {
+	for _, pkg := range []string{"../runner", "../modules/build", "../modules/test"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, h := range heavy {
+				if strings.HasPrefix(dep, h) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
