@@ -175,11 +175,18 @@ func git(ctx context.Context, dir string, args ...string) string {
 // redactURL drops credentials a remote URL may carry, so they never reach
 // the report or the image annotations.
 func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.IndexByte(rest, '@'); at >= 0 && at < strings.IndexAny(rest+"/", "/") {
-			return u[:i+3] + rest[at+1:]
-		}
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u // scp-like git@host:path names a user, not a secret
+	}
+	rest := u[i+3:]
+	authority := rest
+	if slash := strings.IndexByte(rest, '/'); slash >= 0 {
+		authority = rest[:slash]
+	}
+	// The last @ ends the user information: a password may hold an @.
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		return u[:i+3] + rest[at+1:]
 	}
 	return u
 }
