@@ -68,20 +68,23 @@ func (Local) Context(ctx context.Context, dir string) (RunContext, error) {
 		return RunContext{}, err
 	}
 	rc := RunContext{Environment: "local", Dir: abs}
-	// Three small git calls side by side: a warm run's whole budget is a
-	// few tens of milliseconds.
-	var head, ref, remote string
+	// Two small git calls side by side: a warm run's whole budget is a few
+	// tens of milliseconds. %D names the refs at HEAD ("HEAD -> main, ...").
+	var head, remote string
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); head = git(ctx, abs, "log", "-1", "--format=%H %ct") }()
-	go func() { defer wg.Done(); ref = git(ctx, abs, "rev-parse", "--abbrev-ref", "HEAD") }()
+	wg.Add(2)
+	go func() { defer wg.Done(); head = git(ctx, abs, "log", "-1", "--format=%H %ct %D") }()
 	go func() { defer wg.Done(); remote = git(ctx, abs, "config", "--get", "remote.origin.url") }()
 	wg.Wait()
-	rc.Ref, rc.Repo = ref, redactURL(remote)
-	if commit, ts, ok := strings.Cut(head, " "); ok {
-		rc.Commit = commit
-		if sec, err := strconv.ParseInt(ts, 10, 64); err == nil {
+	rc.Repo = redactURL(remote)
+	if f := strings.Fields(head); len(f) >= 2 {
+		rc.Commit = f[0]
+		if sec, err := strconv.ParseInt(f[1], 10, 64); err == nil {
 			rc.Changed = time.Unix(sec, 0).UTC()
+		}
+		rc.Ref = "HEAD" // detached
+		if len(f) >= 5 && f[2] == "HEAD" && f[3] == "->" {
+			rc.Ref = strings.TrimSuffix(f[4], ",")
 		}
 	}
 	epoch, ok, err := sourceDateEpoch()

@@ -178,7 +178,7 @@ func TestLocalContextFromGit(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	run("init", "-q")
+	run("init", "-q", "-b", "trunk")
 	run("remote", "add", "origin", "https://user:secret@example.com/team/svc.git")
 	os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644)
 	run("add", "f")
@@ -188,7 +188,7 @@ func TestLocalContextFromGit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rc.Commit) != 40 || rc.Changed.Unix() != 1700000000 || rc.Repo != "https://example.com/team/svc.git" {
+	if len(rc.Commit) != 40 || rc.Changed.Unix() != 1700000000 || rc.Repo != "https://example.com/team/svc.git" || rc.Ref != "trunk" {
 		t.Fatalf("context = %+v", rc)
 	}
 	t.Setenv("SOURCE_DATE_EPOCH", "42")
