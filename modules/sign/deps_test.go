@@ -1,0 +1,5 @@
+package sign
+
+import (
+	_ "github.com/sigstore/sigstore-go/pkg/testing/ca"
+)
