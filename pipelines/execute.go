@@ -30,7 +30,10 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 		return nil, err
 	}
 	rep.Finish(o, time.Now())
-	fillErr := run.Fill(rep, o)
+	var fillErr error
+	if run.Fill != nil {
+		fillErr = run.Fill(rep, o)
+	}
 	if err := os.MkdirAll(run.OutputDir, 0o755); err == nil {
 		rep.WriteFile(filepath.Join(run.OutputDir, "report.json"))
 	}

@@ -2,7 +2,10 @@ package pipelines
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/pavedhq/paved/runner"
 )
@@ -19,6 +22,10 @@ type Options struct {
 	MinCoverage *float64
 }
 
+// OutputDir is where runs write their files, under the source directory.
+// The go tool ignores directories whose names start with a dot.
+const OutputDir = ".paved"
+
 // Run is a prepared run of a golden path: its graph and context, and how
 // to read the outcome into the run report.
 type Run struct {
@@ -28,28 +35,71 @@ type Run struct {
 	Graph    *runner.Graph
 	// OutputDir receives the files steps export (JUnit, coverage, ...).
 	OutputDir string
+	// Fill copies what the steps found into the report.
+	Fill func(*runner.Report, *runner.Outcome) error
 }
 
 // A Path prepares a run. Errors it returns are about settings (flags or
 // paved.yaml) and are usually ConfigErrors.
 type Path func(ctx context.Context, o Options) (*Run, error)
 
-var paths map[string]Path
+// Golden paths register themselves, so that a front door links only the
+// paths (and their heavy modules) it imports.
+var (
+	mu     sync.RWMutex
+	paths  = map[string]Path{}
+	listed = map[string]bool{}
+)
 
-func init() {
-	// Set in init: GoService reads paths (through Config validation).
-	paths = map[string]Path{"go-service": GoService}
+// Register makes a path known by name. Unlisted paths (a module verb run on
+// its own, such as "go-build") can be looked up but are not offered to users.
+func Register(name string, p Path, list bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	paths[name], listed[name] = p, list
 }
 
-// Lookup returns the golden path with the given name, or nil.
-func Lookup(name string) Path { return paths[name] }
+// Lookup returns the path with the given name, or nil.
+func Lookup(name string) Path {
+	mu.RLock()
+	defer mu.RUnlock()
+	return paths[name]
+}
 
-// Names lists the golden paths, sorted.
+// Names lists the golden paths offered to users, sorted.
 func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
 	var n []string
 	for k := range paths {
-		n = append(n, k)
+		if listed[k] {
+			n = append(n, k)
+		}
 	}
 	sort.Strings(n)
 	return n
+}
+
+// Prepare reads the source's context and paved.yaml.
+func Prepare(ctx context.Context, name string, o Options) (*Run, error) {
+	src := o.Source
+	if src == "" {
+		src = "."
+	}
+	info, err := os.Stat(src)
+	if err != nil {
+		return nil, &ConfigError{Field: "--source", Msg: err.Error()}
+	}
+	if !info.IsDir() {
+		return nil, &ConfigError{Field: "--source", Msg: src + " is not a directory"}
+	}
+	cfg, err := LoadConfig(src)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := runner.DetectContext(ctx, src)
+	if err != nil {
+		return nil, &ConfigError{Field: "environment", Msg: err.Error()}
+	}
+	return &Run{Pipeline: name, Config: cfg, Context: rc, OutputDir: filepath.Join(rc.Dir, OutputDir)}, nil
 }

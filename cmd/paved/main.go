@@ -10,6 +10,9 @@ import (
 	"syscall"
 
 	"github.com/pavedhq/paved/internal/commands"
+
+	// The golden paths this binary offers.
+	_ "github.com/pavedhq/paved/pipelines/goservice"
 )
 
 // version is set at link time (-X main.version=...); otherwise it comes

@@ -42,7 +42,7 @@ func newBuild(version string) *cobra.Command {
 		Short: "Build a Go service into a multi-arch OCI image and publish it",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			return execute(c, version, &o, pipelines.GoBuild)
+			return executeNamed(c, version, &o, "go-build")
 		},
 	}
 	o.AddFlags(c.Flags(), true, false)
@@ -56,11 +56,21 @@ func newTest(version string) *cobra.Command {
 		Short: "Test a Go service with go vet, coverage gate and a JUnit report",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			return execute(c, version, &o, pipelines.GoTest)
+			return executeNamed(c, version, &o, "go-test")
 		},
 	}
 	o.AddFlags(c.Flags(), false, true)
 	return c
+}
+
+// executeNamed runs a registered path; the binary decides which paths it
+// links (cmd/paved imports them).
+func executeNamed(c *cobra.Command, version string, o *RunOptions, name string) error {
+	path := pipelines.Lookup(name)
+	if path == nil {
+		return fmt.Errorf("this paved binary was built without the %s path", name)
+	}
+	return execute(c, version, o, path)
 }
 
 // execute prepares and runs a golden path, then prints the outcome: the

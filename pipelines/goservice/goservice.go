@@ -1,4 +1,7 @@
-package pipelines
+// Package goservice is the golden path for Go services: test and build
+// side by side, then publish. Importing it registers the path as
+// "go-service" (and its verbs as "go-build" and "go-test").
+package goservice
 
 import (
 	"context"
@@ -9,33 +12,40 @@ import (
 
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/test"
+	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
 )
 
-// GoService is the golden path for a Go service: test and build run side
-// by side, and the image is published once both succeed, so an untested
-// image never leaves the machine.
-func GoService(ctx context.Context, o Options) (*Run, error) {
-	return goPath(ctx, "go-service", o, true, true)
+func init() {
+	pipelines.Register("go-service", Path, true)
+	pipelines.Register("go-build", Build, false)
+	pipelines.Register("go-test", Test, false)
 }
 
-// GoBuild builds and publishes a Go service's image without testing it.
-func GoBuild(ctx context.Context, o Options) (*Run, error) {
-	return goPath(ctx, "build", o, false, true)
+// Path is the golden path: test and build run side by side, and the image
+// is published once both succeed, so an untested image never leaves the
+// machine.
+func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
+	return plan(ctx, "go-service", o, true, true)
 }
 
-// GoTest tests a Go service.
-func GoTest(ctx context.Context, o Options) (*Run, error) {
-	return goPath(ctx, "test", o, true, false)
+// Build builds and publishes a Go service's image without testing it.
+func Build(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
+	return plan(ctx, "build", o, false, true)
 }
 
-func goPath(ctx context.Context, name string, o Options, withTest, withBuild bool) (*Run, error) {
-	r, err := prepare(ctx, name, o)
+// Test tests a Go service.
+func Test(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
+	return plan(ctx, "test", o, true, false)
+}
+
+func plan(ctx context.Context, name string, o pipelines.Options, withTest, withBuild bool) (*pipelines.Run, error) {
+	r, err := pipelines.Prepare(ctx, name, o)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := moduleRoot(r.Context.Dir); err != nil {
-		return nil, &ConfigError{Field: "--source", Msg: err.Error()}
+		return nil, &pipelines.ConfigError{Field: "--source", Msg: err.Error()}
 	}
 	cfg := r.Config
 	g := &runner.Graph{}
@@ -45,7 +55,7 @@ func goPath(ctx context.Context, name string, o Options, withTest, withBuild boo
 		if o.MinCoverage != nil {
 			cov = *o.MinCoverage
 			if cov < 0 || cov > 100 {
-				return nil, &ConfigError{Field: "--coverage", Msg: fmt.Sprintf("%v is not a percentage between 0 and 100", cov)}
+				return nil, &pipelines.ConfigError{Field: "--coverage", Msg: fmt.Sprintf("%v is not a percentage between 0 and 100", cov)}
 			}
 		}
 		g.Add(&testStep{opts: test.Options{Dir: r.Context.Dir, Packages: cfg.Test.Packages, MinCoverage: cov, SkipVet: !*cfg.Test.Vet}})
@@ -64,46 +74,23 @@ func goPath(ctx context.Context, name string, o Options, withTest, withBuild boo
 		g.Add(&publishStep{target: target, tags: tags, from: "build"}, append(needs, "build")...)
 	}
 	r.Graph = g
+	r.Fill = func(rep *runner.Report, o *runner.Outcome) error { return fill(r, rep, o) }
 	return r, nil
 }
 
-// prepare reads the source's context and paved.yaml.
-func prepare(ctx context.Context, name string, o Options) (*Run, error) {
-	src := o.Source
-	if src == "" {
-		src = "."
-	}
-	info, err := os.Stat(src)
-	if err != nil {
-		return nil, &ConfigError{Field: "--source", Msg: err.Error()}
-	}
-	if !info.IsDir() {
-		return nil, &ConfigError{Field: "--source", Msg: src + " is not a directory"}
-	}
-	cfg, err := LoadConfig(src)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := runner.DetectContext(ctx, src)
-	if err != nil {
-		return nil, &ConfigError{Field: "environment", Msg: err.Error()}
-	}
-	return &Run{Pipeline: name, Config: cfg, Context: rc, OutputDir: filepath.Join(rc.Dir, OutputDir)}, nil
-}
-
-func buildOptions(r *Run, o Options) (build.Options, error) {
+func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) {
 	cfg := r.Config
 	platforms := cfg.Platforms
 	if len(o.Platforms) > 0 {
 		platforms = o.Platforms
 	}
-	ps, err := ParsePlatforms(platforms)
+	ps, err := pipelines.ParsePlatforms(platforms)
 	if err != nil {
 		field := "--platform"
 		if len(o.Platforms) == 0 {
-			field = ConfigFile + ": platforms"
+			field = pipelines.ConfigFile + ": platforms"
 		}
-		return build.Options{}, &ConfigError{Field: field, Msg: err.Error()}
+		return build.Options{}, &pipelines.ConfigError{Field: field, Msg: err.Error()}
 	}
 	baseRef := cfg.Base
 	if o.Base != "" {
@@ -111,7 +98,7 @@ func buildOptions(r *Run, o Options) (build.Options, error) {
 	}
 	base, err := build.ParseBase(baseRef)
 	if err != nil {
-		return build.Options{}, &ConfigError{Field: "--base", Msg: err.Error()}
+		return build.Options{}, &pipelines.ConfigError{Field: "--base", Msg: err.Error()}
 	}
 	ann := map[string]string{}
 	if r.Context.Repo != "" {
@@ -132,17 +119,17 @@ func buildOptions(r *Run, o Options) (build.Options, error) {
 	}, nil
 }
 
-func publishTarget(r *Run, o Options) (build.Target, []string, error) {
+func publishTarget(r *pipelines.Run, o pipelines.Options) (build.Target, []string, error) {
 	ref, field := o.Image, "--image"
 	if ref == "" && r.Config.Image != "" {
-		ref, field = r.Config.Image, ConfigFile+": image"
+		ref, field = r.Config.Image, pipelines.ConfigFile+": image"
 	}
 	if ref == "" {
 		ref = "oci:" + filepath.Join(r.OutputDir, "image")
 	}
 	t, err := build.ParseTarget(ref)
 	if err != nil {
-		return nil, nil, &ConfigError{Field: field, Msg: err.Error()}
+		return nil, nil, &pipelines.ConfigError{Field: field, Msg: err.Error()}
 	}
 	tags := r.Config.Tags
 	if len(o.Tags) > 0 {
@@ -154,8 +141,8 @@ func publishTarget(r *Run, o Options) (build.Target, []string, error) {
 	return t, tags, nil
 }
 
-// Fill copies what the steps found into the report.
-func (r *Run) Fill(rep *runner.Report, o *runner.Outcome) error {
+// fill copies what the steps found into the report.
+func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 	var errs []error
 	if res := o.Results["test"]; res != nil {
 		var v TestValue
@@ -164,8 +151,8 @@ func (r *Run) Fill(rep *runner.Report, o *runner.Outcome) error {
 		} else {
 			rep.Test = &runner.TestReport{Coverage: v.Coverage, Threshold: v.Threshold, Passed: v.Passed, Failed: v.Failed,
 				Skipped: v.Skipped, Failures: v.Failures, Vet: v.Vet}
-			rep.Test.JUnit = r.exported(res, "test", "junit.xml")
-			rep.Test.CoverProfile = r.exported(res, "test", "coverage.out")
+			rep.Test.JUnit = export(r, res, "test", "junit.xml")
+			rep.Test.CoverProfile = export(r, res, "test", "coverage.out")
 		}
 	}
 	if res := o.Results["publish"]; res != nil {
@@ -182,9 +169,9 @@ func (r *Run) Fill(rep *runner.Report, o *runner.Outcome) error {
 	return errors.Join(errs...)
 }
 
-// exported copies a step's file to the run's output directory and returns
+// export copies a step's file to the run's output directory and returns
 // its path there, or "" when the step did not write it.
-func (r *Run) exported(res *runner.Result, step, file string) string {
+func export(r *pipelines.Run, res *runner.Result, step, file string) string {
 	for _, e := range res.Export {
 		if e != file {
 			continue

@@ -1,4 +1,4 @@
-package pipelines
+package goservice
 
 import (
 	"context"
@@ -10,12 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
 )
-
-// OutputDir is where runs write their files, under the source directory.
-// The go tool ignores directories whose names start with a dot.
-const OutputDir = ".paved"
 
 // moduleRoot is the directory of the go.mod that holds dir: everything under
 // it can change what the service compiles to.
@@ -38,7 +35,7 @@ func moduleRoot(dir string) (string, error) {
 func skipSource(rel string, d fs.DirEntry) bool {
 	base := filepath.Base(rel)
 	if d.IsDir() {
-		return base == ".git" || base == OutputDir || base == "node_modules" || base == ".idea" || base == ".vscode"
+		return base == ".git" || base == pipelines.OutputDir || base == "node_modules" || base == ".idea" || base == ".vscode"
 	}
 	return false
 }
