@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -29,6 +30,32 @@ type Config struct {
 	Image     string     `yaml:"image"` // where to publish when no --image is given
 	Tags      []string   `yaml:"tags"`
 	Test      TestConfig `yaml:"test"`
+	Scan      ScanConfig `yaml:"scan"`
+	Sign      SignConfig `yaml:"sign"`
+}
+
+// ScanConfig configures the vulnerability scan and its gate.
+type ScanConfig struct {
+	// VulnDB is an air-gapped database directory (Trivy's cache layout,
+	// optionally with a Go vulnerability database under govulndb/).
+	VulnDB     string         `yaml:"vulnDB"`
+	Severities []string       `yaml:"severities"` // default [CRITICAL]
+	AnyFix     bool           `yaml:"anyFix"`     // fail even when no fix is available
+	Ignore     []IgnoreConfig `yaml:"ignore"`
+}
+
+// IgnoreConfig accepts a finding for a while, for a stated reason.
+type IgnoreConfig struct {
+	ID      string `yaml:"id"`
+	Reason  string `yaml:"reason"`
+	Expires string `yaml:"expires"` // YYYY-MM-DD
+}
+
+// SignConfig says who signs: the keyless identity CI signs as, which
+// verify and promote check.
+type SignConfig struct {
+	Identity string `yaml:"identity"` // certificate subject (regexp allowed in policies)
+	Issuer   string `yaml:"issuer"`   // OIDC issuer
 }
 
 // TestConfig configures the test step.
@@ -109,7 +136,7 @@ func ParseConfig(b []byte) (Config, error) {
 }
 
 // sectionOf names nested structs in errors the way the file spells them.
-var sectionOf = map[string]string{"TestConfig": "test"}
+var sectionOf = map[string]string{"TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
 
 func (c Config) validate() error {
 	if cov := c.Test.Coverage; cov != nil && (*cov < 0 || *cov > 100) {
@@ -120,11 +147,27 @@ func (c Config) validate() error {
 			return &ConfigError{Field: ConfigFile + ": platforms", Msg: err.Error()}
 		}
 	}
+	for _, s := range c.Scan.Severities {
+		if !knownSeverity[strings.ToUpper(s)] {
+			return &ConfigError{Field: ConfigFile + ": scan.severities", Msg: fmt.Sprintf("unknown severity %q (want CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN)", s)}
+		}
+	}
+	for i, ig := range c.Scan.Ignore {
+		field := fmt.Sprintf("%s: scan.ignore[%d]", ConfigFile, i)
+		if ig.ID == "" || strings.TrimSpace(ig.Reason) == "" {
+			return &ConfigError{Field: field, Msg: "an ignored finding needs an id and a reason"}
+		}
+		if _, err := time.Parse(time.DateOnly, ig.Expires); err != nil {
+			return &ConfigError{Field: field + ".expires", Msg: fmt.Sprintf("%q: want a date YYYY-MM-DD, so no exception lasts forever", ig.Expires)}
+		}
+	}
 	if c.Path != "" && Lookup(c.Path) == nil {
 		return &ConfigError{Field: ConfigFile + ": path", Msg: fmt.Sprintf("unknown golden path %q (known: %s)", c.Path, strings.Join(Names(), ", "))}
 	}
 	return nil
 }
+
+var knownSeverity = map[string]bool{"CRITICAL": true, "HIGH": true, "MEDIUM": true, "LOW": true, "UNKNOWN": true}
 
 func (c Config) withDefaults() Config {
 	if c.Main == "" {
@@ -142,6 +185,12 @@ func (c Config) withDefaults() Config {
 	}
 	if len(c.Test.Packages) == 0 {
 		c.Test.Packages = []string{"./..."}
+	}
+	if len(c.Scan.Severities) == 0 {
+		c.Scan.Severities = []string{"CRITICAL"}
+	}
+	for i, s := range c.Scan.Severities {
+		c.Scan.Severities[i] = strings.ToUpper(s)
 	}
 	if c.Test.Vet == nil {
 		v := true

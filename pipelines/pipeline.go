@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,36 @@ type Options struct {
 	Tags      []string
 	// MinCoverage overrides paved.yaml's test.coverage when not nil.
 	MinCoverage *float64
+	// VulnDB overrides paved.yaml's scan.vulnDB: an air-gapped database
+	// directory, so no scanner touches the network.
+	VulnDB string
+	// Signing says how to sign and attest; the zero value does neither,
+	// and the report says so.
+	Signing Signing
+}
+
+// Signing is how a run signs. It holds secrets: never print or encode it.
+type Signing struct {
+	Key       string // a cosign key file or a KMS URI
+	Password  []byte // the key file's password
+	Keyless   bool   // a Fulcio certificate for IDToken, logged in Rekor
+	FulcioURL string
+	RekorURL  string
+	IDToken   string
+}
+
+// Enabled reports whether the run signs.
+func (s Signing) Enabled() bool { return s.Key != "" || s.Keyless }
+
+// String never shows the secrets.
+func (s Signing) String() string {
+	switch {
+	case s.Key != "":
+		return "key " + s.Key
+	case s.Keyless:
+		return "keyless via " + s.FulcioURL
+	}
+	return "none"
 }
 
 // OutputDir is where runs write their files, under the source directory.
@@ -103,3 +134,9 @@ func Prepare(ctx context.Context, name string, o Options) (*Run, error) {
 	}
 	return &Run{Pipeline: name, Config: cfg, Context: rc, OutputDir: filepath.Join(rc.Dir, OutputDir)}, nil
 }
+
+// GoString keeps %#v from printing the secrets.
+func (s Signing) GoString() string { return "pipelines.Signing{" + s.String() + "}" }
+
+// MarshalJSON keeps the secrets out of any JSON the options end up in.
+func (s Signing) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

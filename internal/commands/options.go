@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/runner"
 )
 
 // RunOptions are the flags shared by every command that runs a pipeline.
@@ -22,6 +24,11 @@ type RunOptions struct {
 	NoCache   bool
 	Report    string
 	JSON      bool
+	VulnDB    string
+	Key       string
+	Keyless   bool
+	FulcioURL string
+	RekorURL  string
 }
 
 // AddFlags registers the flags; build and test register the ones they use.
@@ -32,6 +39,13 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 		fs.StringSliceVar(&o.Platforms, "platform", nil, "platforms to build, os/arch[/variant] (default from paved.yaml, else linux/amd64,linux/arm64)")
 		fs.StringVar(&o.Base, "base", "", `base image: "paved" (minimal, built in) or an image reference (default from paved.yaml)`)
 		fs.StringSliceVar(&o.Tags, "tag", nil, "tags to set on the published image (default latest)")
+	}
+	if withBuild {
+		fs.StringVar(&o.VulnDB, "vuln-db", "", "air-gapped vulnerability database directory (Trivy cache layout, optional govulndb/): no scanner touches the network")
+		fs.StringVar(&o.Key, "key", "", "sign and attest with this cosign key file or KMS URI (password from COSIGN_PASSWORD)")
+		fs.BoolVar(&o.Keyless, "keyless", false, "sign and attest keyless: a Fulcio certificate for the CI's OIDC token, logged in Rekor")
+		fs.StringVar(&o.FulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio for --keyless")
+		fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "Rekor for --keyless")
 	}
 	if withTest {
 		fs.Float64Var(&o.Coverage, "coverage", -1, "minimum statement coverage in percent (default from paved.yaml, else 80)")
@@ -52,6 +66,9 @@ func (o *RunOptions) Validate(fs *pflag.FlagSet) error {
 			return &UsageError{Err: fmt.Errorf("--platform: %w", err)}
 		}
 	}
+	if o.Key != "" && o.Keyless {
+		return &UsageError{Err: fmt.Errorf("--key and --keyless: choose one way to sign")}
+	}
 	if o.Report != "" {
 		if info, err := os.Stat(filepath.Dir(o.Report)); err != nil || !info.IsDir() {
 			return &UsageError{Err: fmt.Errorf("--report %s: directory %s does not exist", o.Report, filepath.Dir(o.Report))}
@@ -62,7 +79,7 @@ func (o *RunOptions) Validate(fs *pflag.FlagSet) error {
 
 // pipelineOptions translates flags into the pipeline's options.
 func (o *RunOptions) pipelineOptions(fs *pflag.FlagSet) pipelines.Options {
-	po := pipelines.Options{Source: o.Source, Image: o.Image, Platforms: o.Platforms, Base: o.Base, Tags: o.Tags}
+	po := pipelines.Options{Source: o.Source, Image: o.Image, Platforms: o.Platforms, Base: o.Base, Tags: o.Tags, VulnDB: o.VulnDB}
 	if fs.Lookup("coverage") != nil && fs.Changed("coverage") {
 		c := o.Coverage
 		po.MinCoverage = &c
@@ -81,4 +98,25 @@ func (o *RunOptions) cacheDir() (string, error) {
 		return "", &UsageError{Err: fmt.Errorf("no cache directory: set --cache-dir or XDG_CACHE_HOME: %w", err)}
 	}
 	return filepath.Join(base, "paved"), nil
+}
+
+// signing gathers what signing needs. Secrets come only from the
+// environment, and are removed from it so the steps' processes (go test
+// runs the service's own code) cannot read them.
+func (o *RunOptions) signing(ctx context.Context) (pipelines.Signing, error) {
+	s := pipelines.Signing{Key: o.Key, Keyless: o.Keyless, FulcioURL: o.FulcioURL, RekorURL: o.RekorURL}
+	if o.Key != "" {
+		s.Password = []byte(os.Getenv("COSIGN_PASSWORD"))
+	}
+	if o.Keyless {
+		tok, err := runner.IDToken(ctx, "sigstore")
+		if err != nil {
+			return s, &UsageError{Err: fmt.Errorf("--keyless: %w", err)}
+		}
+		s.IDToken = tok
+	}
+	for _, k := range []string{"COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"} {
+		os.Unsetenv(k)
+	}
+	return s, nil
 }

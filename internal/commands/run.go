@@ -81,7 +81,14 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	}
 	ctx := c.Context()
 	stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
-	run, err := path(ctx, o.pipelineOptions(c.Flags()))
+	var err error
+	po := o.pipelineOptions(c.Flags())
+	if c.Flags().Lookup("key") != nil {
+		if po.Signing, err = o.signing(ctx); err != nil {
+			return err
+		}
+	}
+	run, err := path(ctx, po)
 	if err != nil {
 		return err
 	}
