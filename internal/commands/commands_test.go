@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -84,5 +85,39 @@ func TestExitCode(t *testing.T) {
 		if got := ExitCode(tc.err); got != tc.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestSigningScrubsSecretsFromTheEnvironment(t *testing.T) {
+	t.Setenv("COSIGN_PASSWORD", "hunter2")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "req")
+	o := &RunOptions{Key: "cosign.key"}
+	s, err := o.signing(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s.Password) != "hunter2" {
+		t.Fatalf("password not read")
+	}
+	for _, k := range []string{"COSIGN_PASSWORD", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
+		if v, ok := os.LookupEnv(k); ok {
+			t.Errorf("%s is still set (%q): go test would see it", k, v)
+		}
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", s, s, s), "hunter2") {
+		t.Error("formatting Signing shows the password")
+	}
+}
+
+func TestKeylessWithoutTokenIsAUsageError(t *testing.T) {
+	t.Setenv("SIGSTORE_ID_TOKEN", "")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "")
+	_, _, err := pavedCmd(t, "run", "go-service", "--source", t.TempDir(), "--keyless")
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--keyless") {
+		t.Fatalf("err = %v", err)
+	}
+	_, _, err = pavedCmd(t, "run", "go-service", "--source", t.TempDir(), "--keyless", "--key", "k")
+	if ExitCode(err) != ExitUsage {
+		t.Fatalf("--key with --keyless: %v", err)
 	}
 }
