@@ -15,8 +15,15 @@ import (
 // and returns the filled report, also written to <source>/.paved/report.json.
 // The error is the outcome's: nil when every step succeeded.
 func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, error) {
-	start := time.Now()
+	start := run.Started
+	if start.IsZero() {
+		start = time.Now()
+	}
 	rep := runner.NewReport(run.Pipeline, run.Context, start)
+	if run.ID != "" {
+		rep.RunID = run.ID
+	}
+	rep.Warnings = append(rep.Warnings, run.Warnings...)
 	if r.Tracing != nil {
 		c, sp := r.Tracing.Start(ctx, "paved run "+run.Pipeline,
 			attribute.String("paved.pipeline", run.Pipeline),

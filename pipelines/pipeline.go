@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/pavedhq/paved/runner"
 )
@@ -68,6 +69,11 @@ type Run struct {
 	OutputDir string
 	// Fill copies what the steps found into the report.
 	Fill func(*runner.Report, *runner.Outcome) error
+	// ID and Started identify the run; provenance names them too.
+	ID      string
+	Started time.Time
+	// Warnings say what the run chose not to do.
+	Warnings []string
 }
 
 // A Path prepares a run. Errors it returns are about settings (flags or
@@ -132,7 +138,9 @@ func Prepare(ctx context.Context, name string, o Options) (*Run, error) {
 	if err != nil {
 		return nil, &ConfigError{Field: "environment", Msg: err.Error()}
 	}
-	return &Run{Pipeline: name, Config: cfg, Context: rc, OutputDir: filepath.Join(rc.Dir, OutputDir)}, nil
+	started := time.Now().UTC()
+	return &Run{Pipeline: name, Config: cfg, Context: rc, OutputDir: filepath.Join(rc.Dir, OutputDir),
+		ID: runner.NewRunID(started), Started: started}, nil
 }
 
 // GoString keeps %#v from printing the secrets.

@@ -75,19 +75,25 @@ type SBOMReport struct {
 
 // ScanReport is the vulnerability scan's counts and gate.
 type ScanReport struct {
-	Counts map[string]int `json:"counts"`
-	Gate   string         `json:"gate"`
+	Counts     map[string]int `json:"counts"`
+	Gate       string         `json:"gate"` // the rule, e.g. "fail on CRITICAL with a fix available"
+	Passed     bool           `json:"passed"`
+	Violations []string       `json:"violations,omitempty"`
+	Warnings   []string       `json:"warnings,omitempty"` // scanners skipped, ignore entries not honoured
+	JSON       string         `json:"json,omitempty"`
+	SARIF      string         `json:"sarif,omitempty"`
 }
 
 // Signature is a signature the run published.
 type Signature struct {
-	Subject string `json:"subject"`
-	Ref     string `json:"ref"`
+	Subject string `json:"subject"` // the signed digest
+	Ref     string `json:"ref"`     // where the signature is stored
 }
 
 // Attestation is an attestation the run published.
 type Attestation struct {
 	PredicateType string `json:"predicateType"`
+	Subject       string `json:"subject"`
 	Digest        string `json:"digest"`
 }
 
@@ -95,7 +101,7 @@ type Attestation struct {
 func NewReport(pipeline string, src RunContext, started time.Time) *Report {
 	return &Report{
 		APIVersion: ReportAPIVersion, Kind: "RunReport",
-		Pipeline: pipeline, RunID: newRunID(started), StartedAt: started.UTC(),
+		Pipeline: pipeline, RunID: NewRunID(started), StartedAt: started.UTC(),
 		Source: src, SBOM: []SBOMReport{}, Signatures: []Signature{}, Attestations: []Attestation{},
 	}
 }
@@ -132,8 +138,8 @@ func (r *Report) WriteFile(path string) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// newRunID is sortable by time and unique across hosts.
-func newRunID(t time.Time) string {
+// NewRunID is sortable by time and unique across hosts.
+func NewRunID(t time.Time) string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
