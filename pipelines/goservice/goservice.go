@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/modules/scan"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
@@ -22,24 +24,25 @@ func init() {
 	pipelines.Register("go-test", Test, false)
 }
 
-// Path is the golden path: test and build run side by side, and the image
-// is published once both succeed, so an untested image never leaves the
-// machine.
+// Path is the golden path. Test, build, SBOM and scan run as soon as they
+// can; the image is published only when all of them succeed, so an
+// untested or gate-failing image never leaves the machine; then it is
+// signed and attested.
 func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
-	return plan(ctx, "go-service", o, true, true)
+	return plan(ctx, "go-service", o, true, true, true)
 }
 
 // Build builds and publishes a Go service's image without testing it.
 func Build(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
-	return plan(ctx, "build", o, false, true)
+	return plan(ctx, "build", o, false, true, false)
 }
 
 // Test tests a Go service.
 func Test(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
-	return plan(ctx, "test", o, true, false)
+	return plan(ctx, "test", o, true, false, false)
 }
 
-func plan(ctx context.Context, name string, o pipelines.Options, withTest, withBuild bool) (*pipelines.Run, error) {
+func plan(ctx context.Context, name string, o pipelines.Options, withTest, withBuild, withSupplyChain bool) (*pipelines.Run, error) {
 	r, err := pipelines.Prepare(ctx, name, o)
 	if err != nil {
 		return nil, err
@@ -71,11 +74,67 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			return nil, err
 		}
 		g.Add(&buildStep{opts: bopts})
-		g.Add(&publishStep{target: target, tags: tags, from: "build"}, append(needs, "build")...)
+		publishNeeds := append(needs, "build")
+		if withSupplyChain {
+			sopts, err := scanOptions(r, o)
+			if err != nil {
+				return nil, err
+			}
+			g.Add(&sbomStep{dir: r.Context.Dir, name: target.String()}, "build")
+			g.Add(&scanStep{dir: r.Context.Dir, opts: sopts}, "build")
+			publishNeeds = append(publishNeeds, "sbom", "scan")
+		}
+		g.Add(&publishStep{target: target, tags: tags, from: "build"}, publishNeeds...)
+		switch {
+		case withSupplyChain && o.Signing.Enabled():
+			if _, ok := target.(build.RegistryTarget); !ok {
+				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
+			}
+			signer := &signerOnce{cfg: o.Signing}
+			var platforms []string
+			for _, p := range bopts.Platforms {
+				platforms = append(platforms, p.String())
+			}
+			g.Add(&signStep{signer: signer}, "publish")
+			g.Add(&attestStep{signer: signer, facts: provenanceFacts{Pipeline: name, RunID: r.ID, Started: r.Started,
+				Context: r.Context, Platforms: platforms, Main: cfg.Main}}, "publish", "sbom", "build")
+		case withSupplyChain:
+			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
+		}
 	}
 	r.Graph = g
 	r.Fill = func(rep *runner.Report, o *runner.Outcome) error { return fill(r, rep, o) }
 	return r, nil
+}
+
+func scanOptions(r *pipelines.Run, o pipelines.Options) (scan.Options, error) {
+	cfg := r.Config.Scan
+	db := cfg.VulnDB
+	if o.VulnDB != "" {
+		db = o.VulnDB
+	}
+	if db != "" {
+		if info, err := os.Stat(db); err != nil || !info.IsDir() {
+			field := "--vuln-db"
+			if o.VulnDB == "" {
+				field = pipelines.ConfigFile + ": scan.vulnDB"
+			}
+			return scan.Options{}, &pipelines.ConfigError{Field: field, Msg: fmt.Sprintf("%s is not a directory", db)}
+		}
+		if abs, err := filepath.Abs(db); err == nil {
+			db = abs
+		}
+	}
+	gate := scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}
+	for _, ig := range cfg.Ignore {
+		exp, err := time.Parse(time.DateOnly, ig.Expires)
+		if err != nil {
+			return scan.Options{}, &pipelines.ConfigError{Field: pipelines.ConfigFile + ": scan.ignore", Msg: err.Error()}
+		}
+		// An exception holds through the whole day it names.
+		gate.Ignore = append(gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: exp.Add(24*time.Hour - time.Second)})
+	}
+	return scan.Options{DBDir: db, Gate: gate}, nil
 }
 
 func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) {
@@ -164,6 +223,42 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			errs = append(errs, err)
 		} else {
 			rep.Image = &runner.ImageReport{Ref: pub.Ref, Digest: pub.Digest, Platforms: img.Platforms, Tags: pub.Tags}
+		}
+	}
+	if res := o.Results["sbom"]; res != nil {
+		var v SBOMValue
+		if err := res.Decode(&v); err != nil {
+			errs = append(errs, err)
+		}
+		for _, d := range v.Documents {
+			rep.SBOM = append(rep.SBOM, runner.SBOMReport{Format: d.Format, Path: export(r, res, "sbom", d.File), Digest: d.Digest})
+		}
+	}
+	if res := o.Results["scan"]; res != nil {
+		var v ScanValue
+		if err := res.Decode(&v); err != nil {
+			errs = append(errs, err)
+		} else {
+			rep.Scan = &runner.ScanReport{Counts: v.Counts, Gate: v.Rule, Passed: v.Passed, Violations: v.Violations, Warnings: v.Warnings,
+				JSON: export(r, res, "scan", scanJSON), SARIF: export(r, res, "scan", scanSARIF)}
+		}
+	}
+	if res := o.Results["sign"]; res != nil {
+		var v SignValue
+		if err := res.Decode(&v); err != nil {
+			errs = append(errs, err)
+		}
+		for _, sig := range v.Signatures {
+			rep.Signatures = append(rep.Signatures, runner.Signature{Subject: sig.Subject, Ref: sig.Ref})
+		}
+	}
+	if res := o.Results["attest"]; res != nil {
+		var v AttestValue
+		if err := res.Decode(&v); err != nil {
+			errs = append(errs, err)
+		}
+		for _, a := range v.Attestations {
+			rep.Attestations = append(rep.Attestations, runner.Attestation{PredicateType: a.PredicateType, Subject: a.Subject, Digest: a.Digest})
 		}
 	}
 	return errors.Join(errs...)

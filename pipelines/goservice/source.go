@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -103,4 +104,28 @@ func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error
 		return nil, fmt.Errorf("hashing source %s: %w", root, err)
 	}
 	return k, nil
+}
+
+// mainModule is paved's own module path, for its version in provenance.
+const mainModule = "github.com/pavedhq/paved"
+
+// moduleVersion is the version of a module linked into this binary, which
+// cache keys include so a new Syft or Trivy re-runs its step.
+func moduleVersion(path string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if bi.Main.Path == path {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == path {
+			if d.Replace != nil {
+				return d.Replace.Version
+			}
+			return d.Version
+		}
+	}
+	return "unknown"
 }

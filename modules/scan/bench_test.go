@@ -1,0 +1,65 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pavedhq/paved/modules/build"
+)
+
+// BenchmarkRunExample scans the example service as the golden path would:
+// its linux/amd64 and linux/arm64 image with Trivy and its source with
+// govulncheck, air-gapped, against the test databases (whose invented
+// advisory on github.com/google/uuid v1.6.0 fails the gate).
+func BenchmarkRunExample(b *testing.B) {
+	ctx := context.Background()
+	src := copyService(b, filepath.Join("..", "..", "examples", "go-service"))
+	idx, err := build.Go(ctx, build.Options{Dir: src})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := Input{Index: idx, Source: src}
+	opts := Options{DBDir: airGapped(b)}
+	var ge *GateError
+	for b.Loop() {
+		if _, err := Run(ctx, in, opts); !errors.As(err, &ge) {
+			b.Fatalf("Run: %v, want the gate to fail on %s", err, critCVE)
+		}
+	}
+}
+
+// copyService copies a service's Go sources, so that scanning it cannot
+// touch the original (the go command may tidy go.mod).
+func copyService(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if n := d.Name(); !strings.HasSuffix(n, ".go") && n != "go.mod" && n != "go.sum" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}

@@ -1,0 +1,251 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func summarize(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		s := strings.Join([]string{f.Scanner, f.Target, f.ID, f.Package, f.Version, f.FixedVersion, f.Severity}, " ")
+		if f.Reachable != nil {
+			s += map[bool]string{true: " reachable", false: " unreachable"}[*f.Reachable]
+		}
+		if f.Ignored != "" {
+			s += " ignored"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestRunVulnerableFailsGate(t *testing.T) {
+	fx := service(t, "vulnerable")
+	dbDir := airGapped(t)
+	before := trafficTrap.Load()
+
+	start := time.Now()
+	rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dbDir})
+	t.Logf("scan of two platforms and the source took %v", time.Since(start))
+
+	var ge *GateError
+	if !errors.As(err, &ge) {
+		t.Fatalf("Run: got %v, want a *GateError", err)
+	}
+	if rep == nil {
+		t.Fatal("Run returned no report with the gate error")
+	}
+	if got := trafficTrap.Load() - before; got != 0 {
+		t.Errorf("an air-gapped scan made %d network connections", got)
+	}
+	want := []string{
+		"trivy linux/amd64 CVE-2099-0001 github.com/google/uuid v1.6.0 1.6.1 CRITICAL",
+		"trivy linux/arm64 CVE-2099-0001 github.com/google/uuid v1.6.0 1.6.1 CRITICAL",
+		"govulncheck source GO-2099-0001 github.com/google/uuid v1.6.0 v1.6.1 CRITICAL reachable",
+		"trivy linux/amd64 CVE-2099-0002 github.com/google/uuid v1.6.0  HIGH",
+		"trivy linux/arm64 CVE-2099-0002 github.com/google/uuid v1.6.0  HIGH",
+		"govulncheck source GO-2099-0002 github.com/google/uuid v1.6.0  HIGH unreachable",
+	}
+	if diff := cmp.Diff(want, summarize(rep.Findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	wantCounts := map[string]int{"CRITICAL": 3, "HIGH": 3, "MEDIUM": 0, "LOW": 0, "UNKNOWN": 0}
+	if diff := cmp.Diff(wantCounts, rep.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{Trivy, Govulncheck}, rep.Scanners); diff != "" {
+		t.Errorf("scanners (-want +got):\n%s", diff)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings: %q", rep.Warnings)
+	}
+	const rule = "fail on CRITICAL with a fix available"
+	if ge.Rule != rule || rep.Gate.Rule != rule || rep.Gate.Passed {
+		t.Errorf("gate: %+v, error rule %q; want failed, rule %q", rep.Gate, ge.Rule, rule)
+	}
+	if len(ge.Violations) != 3 {
+		t.Errorf("violations: %q, want the three CRITICAL findings", summarize(ge.Violations))
+	}
+	for _, s := range []string{critCVE, critGO, rule, "fixed in 1.6.1"} {
+		if !strings.Contains(ge.Error(), s) {
+			t.Errorf("gate error %q does not name %q", ge.Error(), s)
+		}
+	}
+	if strings.Contains(ge.Error(), highCVE) {
+		t.Errorf("gate error %q names %s, which has no fix", ge.Error(), highCVE)
+	}
+	// The call site is reported relative to the module.
+	for _, f := range rep.Findings {
+		if f.ID == critGO && f.Location != "main.go:9" {
+			t.Errorf("%s location %q, want main.go:9", critGO, f.Location)
+		}
+		if f.Scanner == Trivy && f.Location != "app/vulnsvc" {
+			t.Errorf("%s %s location %q, want app/vulnsvc", f.ID, f.Target, f.Location)
+		}
+		if f.ID == critCVE && !slices.Contains(f.Aliases, critGO) {
+			t.Errorf("%s aliases %q lack %s", f.ID, f.Aliases, critGO)
+		}
+	}
+}
+
+func TestRunIgnore(t *testing.T) {
+	fx := service(t, "vulnerable")
+	dbDir := airGapped(t)
+	future := time.Now().AddDate(1, 0, 0)
+	past := time.Now().AddDate(0, 0, -1)
+
+	t.Run("future expiry with reason passes", func(t *testing.T) {
+		// One entry, by CVE, covers Trivy's finding and govulncheck's GO ID.
+		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{
+			DBDir: dbDir,
+			Gate:  Gate{Ignore: []Ignore{{ID: critCVE, Reason: "fix ships next sprint", Expires: future}}},
+		})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if !rep.Gate.Passed {
+			t.Errorf("gate: %+v", rep.Gate)
+		}
+		for _, f := range rep.Findings {
+			if (f.ID == critCVE || f.ID == critGO) != (f.Ignored == "fix ships next sprint") {
+				t.Errorf("%s %s ignored %q", f.ID, f.Target, f.Ignored)
+			}
+		}
+		if rep.Counts["CRITICAL"] != 0 || rep.Counts["HIGH"] != 3 {
+			t.Errorf("counts %v, want ignored findings left out", rep.Counts)
+		}
+	})
+	t.Run("expired entry is not honoured", func(t *testing.T) {
+		rep, err := Run(context.Background(), Input{Index: fx.idx}, Options{
+			DBDir: dbDir,
+			Gate:  Gate{Ignore: []Ignore{{ID: critCVE, Reason: "was waiting for upstream", Expires: past}}},
+		})
+		var ge *GateError
+		if !errors.As(err, &ge) {
+			t.Fatalf("Run: got %v, want a *GateError", err)
+		}
+		if !hasWarning(rep, critCVE+": expired on "+past.UTC().Format(time.DateOnly)+", not honoured") {
+			t.Errorf("warnings %q do not say the entry expired", rep.Warnings)
+		}
+	})
+}
+
+func hasWarning(rep *Report, s string) bool {
+	return slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, s) })
+}
+
+func TestRunClean(t *testing.T) {
+	fx := service(t, "clean")
+	rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: airGapped(t)})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(rep.Findings) != 0 || !rep.Gate.Passed || len(rep.Warnings) != 0 {
+		t.Errorf("report: %+v", rep)
+	}
+	if diff := cmp.Diff([]string{Trivy, Govulncheck}, rep.Scanners); diff != "" {
+		t.Errorf("scanners (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunMissingDatabases(t *testing.T) {
+	fx := service(t, "vulnerable")
+
+	t.Run("none", func(t *testing.T) {
+		dir := t.TempDir()
+		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		want := []string{
+			"trivy skipped: no Trivy vulnerability database in " + filepath.Join(dir, "db"),
+			"govulncheck skipped: no Go vulnerability database in " + filepath.Join(dir, "govulndb"),
+		}
+		if diff := cmp.Diff(want, rep.Warnings); diff != "" {
+			t.Errorf("warnings (-want +got):\n%s", diff)
+		}
+		if len(rep.Scanners) != 0 || len(rep.Findings) != 0 || !rep.Gate.Passed {
+			t.Errorf("report: %+v", rep)
+		}
+	})
+	t.Run("only Trivy's", func(t *testing.T) {
+		dir := t.TempDir()
+		writeTrivyDB(t, dir, time.Now().AddDate(0, 0, -30))
+		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir})
+		var ge *GateError
+		if !errors.As(err, &ge) {
+			t.Fatalf("Run: got %v, want a *GateError from Trivy's findings", err)
+		}
+		if diff := cmp.Diff([]string{Trivy}, rep.Scanners); diff != "" {
+			t.Errorf("scanners (-want +got):\n%s", diff)
+		}
+		if !hasWarning(rep, "govulncheck skipped") || !hasWarning(rep, "30 days ago") {
+			t.Errorf("warnings %q: want govulncheck skipped and a stale database", rep.Warnings)
+		}
+	})
+	t.Run("only the Go database", func(t *testing.T) {
+		dir := t.TempDir()
+		writeGoVulnDB(t, dir)
+		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir})
+		// Without Trivy's database govulncheck's findings have no
+		// severity, so the default gate passes.
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if diff := cmp.Diff([]string{Govulncheck}, rep.Scanners); diff != "" {
+			t.Errorf("scanners (-want +got):\n%s", diff)
+		}
+		if rep.Counts["UNKNOWN"] != 2 || !hasWarning(rep, "trivy skipped") {
+			t.Errorf("counts %v, warnings %q", rep.Counts, rep.Warnings)
+		}
+	})
+}
+
+func TestRunErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := Run(ctx, Input{}, Options{}); err == nil {
+		t.Error("Run with no input: no error")
+	}
+	if _, err := Run(ctx, Input{Source: "."}, Options{Gate: Gate{Severities: []string{"SEVERE"}}}); err == nil || !strings.Contains(err.Error(), `"SEVERE"`) {
+		t.Errorf("unknown severity: %v", err)
+	}
+	dir := t.TempDir()
+	writeTrivyDB(t, dir, time.Now())
+	meta := filepath.Join(dir, "db", "metadata.json")
+	if err := os.WriteFile(meta, []byte(`{"Version":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fx := service(t, "clean")
+	if _, err := Run(ctx, Input{Index: fx.idx}, Options{DBDir: dir}); err == nil || !strings.Contains(err.Error(), meta) {
+		t.Errorf("old schema: %v, want an error naming %s", err, meta)
+	}
+}
+
+// TestRunOnlineTouchesNetwork checks the trap the air-gapped tests rely
+// on: without DBDir, Trivy goes for its database and is caught.
+func TestRunOnlineTouchesNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("tries a download")
+	}
+	fx := service(t, "clean")
+	before := trafficTrap.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := Run(ctx, Input{Index: fx.idx}, Options{CacheDir: t.TempDir()})
+	if err == nil {
+		t.Fatal("Run without DBDir and no network: no error")
+	}
+	if trafficTrap.Load() == before {
+		t.Errorf("no connection reached the trap; error: %v", err)
+	}
+	t.Logf("error, as expected: %v", err)
+}

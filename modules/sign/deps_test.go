@@ -1,5 +1,0 @@
-package sign
-
-import (
-	_ "github.com/sigstore/sigstore-go/pkg/testing/ca"
-)
