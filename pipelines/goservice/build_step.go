@@ -20,7 +20,7 @@ type ImageValue struct {
 	BaseDigest string   `json:"baseDigest"`
 }
 
-const imageLayoutDir = "image"
+const ImageLayoutDir = "image"
 
 // buildStep compiles the service and assembles its image index.
 type buildStep struct {
@@ -56,7 +56,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	if err != nil {
 		return nil, err
 	}
-	if err := build.WriteLayout(filepath.Join(in.OutDir, imageLayoutDir), idx); err != nil {
+	if err := build.WriteLayout(filepath.Join(in.OutDir, ImageLayoutDir), idx); err != nil {
 		return nil, err
 	}
 	d, err := idx.Digest()

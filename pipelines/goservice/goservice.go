@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pavedhq/paved/modules/build"
-	"github.com/pavedhq/paved/modules/scan"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
@@ -76,12 +75,12 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		g.Add(&buildStep{opts: bopts})
 		publishNeeds := append(needs, "build")
 		if withSupplyChain {
-			sopts, err := scanOptions(r, o)
+			scfg, err := scanConfig(r, o)
 			if err != nil {
 				return nil, err
 			}
-			g.Add(&sbomStep{dir: r.Context.Dir, name: target.String()}, "build")
-			g.Add(&scanStep{dir: r.Context.Dir, opts: sopts}, "build")
+			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: target.String()}}, "build")
+			g.Add(&scanStep{cfg: scfg}, "build")
 			publishNeeds = append(publishNeeds, "sbom", "scan")
 		}
 		g.Add(&publishStep{target: target, tags: tags, from: "build"}, publishNeeds...)
@@ -90,14 +89,26 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if _, ok := target.(build.RegistryTarget); !ok {
 				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
 			}
-			signer := &signerOnce{cfg: o.Signing}
+			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL}
+			var secrets []string
+			if len(o.Signing.Password) > 0 {
+				secrets = append(secrets, "COSIGN_PASSWORD="+string(o.Signing.Password))
+			}
+			if o.Signing.IDToken != "" {
+				secrets = append(secrets, "SIGSTORE_ID_TOKEN="+o.Signing.IDToken)
+			}
 			var platforms []string
 			for _, p := range bopts.Platforms {
 				platforms = append(platforms, p.String())
 			}
-			g.Add(&signStep{signer: signer}, "publish")
-			g.Add(&attestStep{signer: signer, facts: provenanceFacts{Pipeline: name, RunID: r.ID, Started: r.Started,
-				Context: r.Context, Platforms: platforms, Main: cfg.Main}}, "publish", "sbom", "build")
+			tc, err := goToolchain(ctx)
+			if err != nil {
+				return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
+			}
+			g.Add(&signStep{cfg: sc, secrets: secrets}, "publish")
+			g.Add(&attestStep{secrets: secrets, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
+				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: tc.Env,
+				BuilderID: builderID(r.Context), PavedVersion: moduleVersion(mainModule)}}, "publish", "sbom", "build")
 		case withSupplyChain:
 			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
 		}
@@ -107,7 +118,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 	return r, nil
 }
 
-func scanOptions(r *pipelines.Run, o pipelines.Options) (scan.Options, error) {
+func scanConfig(r *pipelines.Run, o pipelines.Options) (ScanConfig, error) {
 	cfg := r.Config.Scan
 	db := cfg.VulnDB
 	if o.VulnDB != "" {
@@ -119,22 +130,31 @@ func scanOptions(r *pipelines.Run, o pipelines.Options) (scan.Options, error) {
 			if o.VulnDB == "" {
 				field = pipelines.ConfigFile + ": scan.vulnDB"
 			}
-			return scan.Options{}, &pipelines.ConfigError{Field: field, Msg: fmt.Sprintf("%s is not a directory", db)}
+			return ScanConfig{}, &pipelines.ConfigError{Field: field, Msg: fmt.Sprintf("%s is not a directory", db)}
 		}
 		if abs, err := filepath.Abs(db); err == nil {
 			db = abs
 		}
 	}
-	gate := scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}
+	sc := ScanConfig{Dir: r.Context.Dir, DBDir: db, Severities: cfg.Severities, AnyFix: cfg.AnyFix}
 	for _, ig := range cfg.Ignore {
 		exp, err := time.Parse(time.DateOnly, ig.Expires)
 		if err != nil {
-			return scan.Options{}, &pipelines.ConfigError{Field: pipelines.ConfigFile + ": scan.ignore", Msg: err.Error()}
+			return ScanConfig{}, &pipelines.ConfigError{Field: pipelines.ConfigFile + ": scan.ignore", Msg: err.Error()}
 		}
 		// An exception holds through the whole day it names.
-		gate.Ignore = append(gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: exp.Add(24*time.Hour - time.Second)})
+		sc.Ignore = append(sc.Ignore, IgnoreConfig{ID: ig.ID, Reason: ig.Reason, Expires: exp.Add(24*time.Hour - time.Second)})
 	}
-	return scan.Options{DBDir: db, Gate: gate}, nil
+	return sc, nil
+}
+
+// builderID names the trust boundary that ran the build: the workflow in
+// GitHub Actions, else paved on the host it detected.
+func builderID(rc runner.RunContext) string {
+	if ref := os.Getenv("GITHUB_WORKFLOW_REF"); rc.Environment == "github-actions" && ref != "" {
+		return "https://github.com/" + ref
+	}
+	return "https://github.com/pavedhq/paved/builders/" + rc.Environment + "@v1"
 }
 
 func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) {
@@ -240,7 +260,7 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			errs = append(errs, err)
 		} else {
 			rep.Scan = &runner.ScanReport{Counts: v.Counts, Gate: v.Rule, Passed: v.Passed, Violations: v.Violations, Warnings: v.Warnings,
-				JSON: export(r, res, "scan", scanJSON), SARIF: export(r, res, "scan", scanSARIF)}
+				JSON: export(r, res, "scan", ScanJSON), SARIF: export(r, res, "scan", ScanSARIF)}
 		}
 	}
 	if res := o.Results["sign"]; res != nil {
@@ -248,18 +268,14 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 		if err := res.Decode(&v); err != nil {
 			errs = append(errs, err)
 		}
-		for _, sig := range v.Signatures {
-			rep.Signatures = append(rep.Signatures, runner.Signature{Subject: sig.Subject, Ref: sig.Ref})
-		}
+		rep.Signatures = append(rep.Signatures, v.Signatures...)
 	}
 	if res := o.Results["attest"]; res != nil {
 		var v AttestValue
 		if err := res.Decode(&v); err != nil {
 			errs = append(errs, err)
 		}
-		for _, a := range v.Attestations {
-			rep.Attestations = append(rep.Attestations, runner.Attestation{PredicateType: a.PredicateType, Subject: a.Subject, Digest: a.Digest})
-		}
+		rep.Attestations = append(rep.Attestations, v.Attestations...)
 	}
 	return errors.Join(errs...)
 }

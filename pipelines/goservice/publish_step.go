@@ -55,7 +55,7 @@ func (s *publishStep) Revalidate(ctx context.Context, r *runner.Result) (bool, e
 
 func (s *publishStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
 	dep := in.Deps[s.from]
-	idx, err := build.ReadLayout(filepath.Join(dep.Dir, imageLayoutDir))
+	idx, err := build.ReadLayout(filepath.Join(dep.Dir, ImageLayoutDir))
 	if err != nil {
 		return nil, err
 	}

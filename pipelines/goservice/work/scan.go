@@ -1,0 +1,80 @@
+package work
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/modules/scan"
+	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/runner"
+)
+
+func scanStep(ctx context.Context, raw json.RawMessage, deps map[string]goservice.WorkDependency, out string) (*runner.Result, error) {
+	cfg, err := decode[goservice.ScanConfig](raw)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := build.ReadLayout(filepath.Join(deps["build"].Dir, goservice.ImageLayoutDir))
+	if err != nil {
+		return nil, err
+	}
+	opts := scan.Options{DBDir: cfg.DBDir, Gate: scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}}
+	for _, ig := range cfg.Ignore {
+		opts.Gate.Ignore = append(opts.Gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: ig.Expires})
+	}
+	rep, runErr := scan.Run(ctx, scan.Input{Index: idx, Source: cfg.Dir}, opts)
+	if rep == nil {
+		return nil, runErr
+	}
+	if err := writeFile(filepath.Join(out, goservice.ScanJSON), rep.WriteJSON); err != nil {
+		return nil, err
+	}
+	if err := writeFile(filepath.Join(out, goservice.ScanSARIF), rep.WriteSARIF); err != nil {
+		return nil, err
+	}
+	v := goservice.ScanValue{Counts: rep.Counts, Rule: rep.Gate.Rule, Passed: rep.Gate.Passed, Warnings: rep.Warnings}
+	for _, f := range rep.Gate.Violations {
+		fix := "no fix"
+		if f.FixedVersion != "" {
+			fix = "fixed in " + f.FixedVersion
+		}
+		v.Violations = append(v.Violations, fmt.Sprintf("%s %s in %s %s (%s, %s)", f.Severity, f.ID, f.Package, f.Version, fix, f.Target))
+	}
+	r, err := runner.NewResult(v, countsSummary(rep.Counts))
+	if err != nil {
+		return nil, err
+	}
+	r.Export = []string{goservice.ScanJSON, goservice.ScanSARIF}
+	return r, runErr
+}
+
+func countsSummary(c map[string]int) string {
+	var parts []string
+	for _, sev := range []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"} {
+		if c[sev] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[sev], strings.ToLower(sev)))
+		}
+	}
+	if len(parts) == 0 {
+		return "no vulnerabilities"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func writeFile(path string, write func(w io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
