@@ -44,8 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building paved" >&2
-go build -o "$work/paved" ./cmd/paved
+echo "building paved and paved-worker" >&2
+go build -o "$work/" ./cmd/paved ./cmd/paved-worker
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -10,10 +10,11 @@ import (
 // the modules that need them (sbom, scan, sign, attest) may import them.
 var heavy = []string{"github.com/anchore/", "github.com/aquasecurity/", "github.com/sigstore/", "dagger.io/"}
 
-// TestLightPackagesStayLight fails when the runner, the build and test
-// modules or the pipeline plumbing gain a heavy dependency.
+// TestLightPackagesStayLight fails when the paved binary, the runner, the
+// build and test modules or the pipeline plumbing gain a heavy dependency:
+// only paved-worker may link them.
 func TestLightPackagesStayLight(t *testing.T) {
-	for _, pkg := range []string{"../runner", "../pipelines", "../internal/commands", "../modules/build", "../modules/test"} {
+	for _, pkg := range []string{"../cmd/paved", "../runner", "../pipelines", "../pipelines/goservice", "../internal/commands", "../modules/build", "../modules/test"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)

@@ -17,15 +17,16 @@ import (
 	"time"
 )
 
-var pavedBin string
+var pavedBin, vulndbBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "paved-e2e-")
 	if err != nil {
 		panic(err)
 	}
-	pavedBin = filepath.Join(dir, "paved")
-	cmd := exec.Command("go", "build", "-o", pavedBin, "../cmd/paved")
+	// paved finds paved-worker beside itself.
+	pavedBin, vulndbBin = filepath.Join(dir, "paved"), filepath.Join(dir, "vulndb")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/paved", "../cmd/paved-worker", "../examples/vulndb")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building paved:", err)
@@ -108,7 +109,14 @@ func paved(t *testing.T, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pavedBin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	// GOEXPERIMENT is for building paved (Trivy needs jsonv2), not the
+	// services paved builds.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOEXPERIMENT=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

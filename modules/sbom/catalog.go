@@ -46,12 +46,33 @@ func createConfig() *syft.CreateSBOMConfig {
 		WithPackagesConfig(pk)
 }
 
-// licenseScanner holds Syft's license scanner, which takes a second or
-// two of CPU to build and is safe to share: CreateSBOM builds one per call
-// unless the context carries one.
+// licenseScanner holds Syft's license scanner, which takes seconds of CPU
+// to build and is safe to share: CreateSBOM builds one per call unless the
+// context carries one.
 var licenseScanner = sync.OnceValues(func() (context.Context, error) {
 	return syft.SetContextLicenseScanner(context.Background(), createConfig().Licenses)
 })
+
+// waitLicenseScanner returns licenseScanner, or ctx's error if ctx ends
+// first: the first build takes seconds and can't be interrupted, so it goes
+// on in the background for the next caller.
+func waitLicenseScanner(ctx context.Context) (context.Context, error) {
+	type result struct {
+		ctx context.Context
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := licenseScanner()
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.ctx, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
 
 // withValues is ctx with values it lacks looked up in vals.
 type withValues struct {
@@ -71,7 +92,10 @@ func catalog(ctx context.Context, src source.Source) (*syftsbom.SBOM, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	scanner, err := licenseScanner()
+	scanner, err := waitLicenseScanner(ctx)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("license scanner: %w", err)
 	}

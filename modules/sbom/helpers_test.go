@@ -31,8 +31,9 @@ var (
 	arm64 = v1.Platform{OS: "linux", Architecture: "arm64"}
 )
 
-// offlineEnv keeps the go command from reaching the network.
-var offlineEnv = []string{"GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=-mod=mod"}
+// offlineEnv keeps the go command from reaching the network, and the
+// experiments this package's tests are built with out of the fixture.
+var offlineEnv = []string{"GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=-mod=mod", "GOEXPERIMENT="}
 
 // created is the fixture image's creation time, which its documents carry.
 var created = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -77,8 +78,9 @@ func exampleImage(t testing.TB, p v1.Platform) v1.Image {
 	return nil
 }
 
-// goDeps reads the module dependencies the go command itself records in the
-// image's binary (go version -m), the truth the SBOM is checked against.
+// goDeps reads the module dependencies and toolchain ("stdlib") the go
+// command itself records in the image's binary (go version -m), the truth
+// the SBOM is checked against.
 func goDeps(t testing.TB, img v1.Image) map[string]string {
 	t.Helper()
 	rc := mutate.Extract(img)
@@ -92,9 +94,12 @@ func goDeps(t testing.TB, img v1.Image) map[string]string {
 		t.Fatalf("go version -m: %v", err)
 	}
 	deps := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
+	for i, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 3 && f[0] == "dep" {
+		switch {
+		case i == 0 && len(f) == 2: // "<file>: go1.26.8"
+			deps["stdlib"] = f[1]
+		case len(f) >= 3 && f[0] == "dep":
 			deps[f[1]] = f[2]
 		}
 	}

@@ -31,9 +31,6 @@ func TestImage(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	if d := os.Getenv("SBOM_OUT"); d != "" {
-		dir = d
-	}
 	start := time.Now()
 	docs, err := Image(context.Background(), img, exampleRef, dir)
 	if err != nil {
@@ -115,11 +112,19 @@ func TestImage(t *testing.T) {
 	})
 }
 
-// checkGoModules asserts that every module the binary records is in purls
-// with its version, chi and uuid among them.
+// checkGoModules asserts that every module the binary records, and the
+// toolchain as "stdlib", is in purls with its version, chi and uuid among
+// them.
 func checkGoModules(t *testing.T, purls map[string]string, deps map[string]string) {
 	t.Helper()
 	for mod, version := range deps {
+		if mod == "stdlib" {
+			// the toolchain: versionInfo "go1.26.8", purl version "1.26.8"
+			if p := goPurl(mod, strings.TrimPrefix(version, "go")); purls[p] != version {
+				t.Errorf("no package %s with version %s; go packages: %v", p, version, goKeys(purls))
+			}
+			continue
+		}
 		p := goPurl(mod, version)
 		got, ok := purls[p]
 		if !ok {

@@ -79,7 +79,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if err != nil {
 				return nil, err
 			}
-			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: target.String()}}, "build")
+			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}}, "build")
 			g.Add(&scanStep{cfg: scfg}, "build")
 			publishNeeds = append(publishNeeds, "sbom", "scan")
 		}
@@ -146,6 +146,18 @@ func scanConfig(r *pipelines.Run, o pipelines.Options) (ScanConfig, error) {
 		sc.Ignore = append(sc.Ignore, IgnoreConfig{ID: ig.ID, Reason: ig.Reason, Expires: exp.Add(24*time.Hour - time.Second)})
 	}
 	return sc, nil
+}
+
+// documentName names the image in SBOMs: its repository, or for a local
+// layout the service, never a path on this machine.
+func documentName(r *pipelines.Run, t build.Target) string {
+	if rt, ok := t.(build.RegistryTarget); ok {
+		return rt.Repo.Name()
+	}
+	if r.Config.Service != "" {
+		return r.Config.Service
+	}
+	return filepath.Base(r.Context.Dir)
 }
 
 // builderID names the trust boundary that ran the build: the workflow in

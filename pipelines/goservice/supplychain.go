@@ -26,6 +26,8 @@ import (
 type SBOMConfig struct {
 	Dir  string `json:"dir"`
 	Name string `json:"name"` // the image's repository, named in the documents
+	// Created stamps the source documents, so one commit gives one SBOM.
+	Created time.Time `json:"created"`
 }
 
 // SBOMValue is the sbom step's result.

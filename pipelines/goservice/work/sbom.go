@@ -27,7 +27,7 @@ func sbomStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 	if err != nil {
 		return nil, err
 	}
-	src, err := sbom.Source(ctx, cfg.Dir, out, sbomFormats...)
+	src, err := sbom.SourceAt(ctx, cfg.Dir, out, cfg.Created, sbomFormats...)
 	if err != nil {
 		return nil, err
 	}
