@@ -45,7 +45,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building paved and paved-worker" >&2
-go build -o "$work/" ./cmd/paved ./cmd/paved-worker
+go build -o "$work/" ./cmd/paved ./cmd/paved-worker ./examples/vulndb
+# The scan step runs air-gapped on the invented demo database.
+"$work/vulndb" -o "$work/vulndb-data"
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -94,6 +96,7 @@ echo "registry on $registry" >&2
 
 go run ./bench/driver \
   -paved "$work/paved" \
+  -vuln-db "$work/vulndb-data" \
   -ko "$(command -v ko)" \
   -registry "$registry" \
   -source examples/go-service \

@@ -39,6 +39,7 @@ import (
 
 type config struct {
 	paved, ko   string
+	vulnDB      string
 	registry    string
 	source      string
 	work        string
@@ -51,6 +52,7 @@ func main() {
 	var c config
 	flag.StringVar(&c.paved, "paved", "", "paved binary")
 	flag.StringVar(&c.ko, "ko", "ko", "ko binary")
+	flag.StringVar(&c.vulnDB, "vuln-db", "", "offline vulnerability database for paved run's scan step")
 	flag.StringVar(&c.registry, "registry", "", "registry host:port to publish to")
 	flag.StringVar(&c.source, "source", "examples/go-service", "service to build")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new temporary one)")
@@ -234,7 +236,7 @@ func benchRun(ctx context.Context, c config, r *results) error {
 		return command{
 			name: "paved run",
 			argv: []string{c.paved, "run", "go-service", "--source", src, "--image", c.registry + "/bench/run",
-				"--cache-dir", cacheDir, "--report", report},
+				"--vuln-db", c.vulnDB, "--cache-dir", cacheDir, "--report", report},
 		}
 	}
 
