@@ -146,6 +146,17 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 
 // printFindings tells people what failed and where to look.
 func printFindings(w io.Writer, rep *runner.Report, runErr error) {
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "paved: warning: %s\n", warn)
+	}
+	if s := rep.Scan; s != nil {
+		for _, warn := range s.Warnings {
+			fmt.Fprintf(w, "paved: scan warning: %s\n", warn)
+		}
+		for _, v := range s.Violations {
+			fmt.Fprintf(w, "paved: scan gate (%s): %s\n", s.Gate, v)
+		}
+	}
 	if t := rep.Test; t != nil {
 		for _, f := range t.Failures {
 			name := f.Package + "." + f.Test
