@@ -23,13 +23,23 @@ func BenchmarkRunExample(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := Input{Index: idx, Source: src}
 	opts := Options{DBDir: airGapped(b)}
-	var ge *GateError
-	for b.Loop() {
-		if _, err := Run(ctx, in, opts); !errors.As(err, &ge) {
-			b.Fatalf("Run: %v, want the gate to fail on %s", err, critCVE)
-		}
+	for _, bb := range []struct {
+		name string
+		in   Input
+	}{
+		{"both", Input{Index: idx, Source: src}},
+		{"trivy", Input{Index: idx}},
+		{"govulncheck", Input{Source: src}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			var ge *GateError
+			for b.Loop() {
+				if _, err := Run(ctx, bb.in, opts); !errors.As(err, &ge) {
+					b.Fatalf("Run: %v, want the gate to fail on %s", err, critCVE)
+				}
+			}
+		})
 	}
 }
 

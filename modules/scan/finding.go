@@ -25,9 +25,9 @@ type Finding struct {
 	Severity     string   `json:"severity"` // one of Severities
 	Title        string   `json:"title,omitempty"`
 	URL          string   `json:"url,omitempty"`
-	Scanner      string   `json:"scanner"`            // Trivy or Govulncheck
-	Target       string   `json:"target"`             // a platform ("linux/amd64") or TargetSource
-	Location     string   `json:"location,omitempty"` // trivy: the file in the image; govulncheck: the first call site, file:line
+	Scanner      string   `json:"scanner"`             // Trivy or Govulncheck
+	Target       string   `json:"target"`              // a platform ("linux/amd64") or TargetSource
+	Location     string   `json:"location,omitempty"`  // trivy: the file in the image; govulncheck: the first call site, file:line
 	Reachable    *bool    `json:"reachable,omitempty"` // govulncheck: whether a vulnerable symbol is called; nil for trivy
 	Ignored      string   `json:"ignored,omitempty"`   // the reason, when an Ignore entry matched
 }

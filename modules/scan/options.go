@@ -18,7 +18,9 @@ type Options struct {
 	// is skipped with a warning.
 	DBDir string
 	// CacheDir is where Trivy's database is downloaded and kept when DBDir
-	// is empty; default Trivy's own cache directory.
+	// is empty; default Trivy's own cache directory. It is only fetched to
+	// scan an image: govulncheck's findings carry no severity of their own
+	// and take it from Trivy's database when one is open.
 	CacheDir string
 	Gate     Gate
 }

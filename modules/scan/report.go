@@ -7,7 +7,7 @@ import (
 
 // Report is what the scanners found, and the gate's verdict.
 type Report struct {
-	Findings []Finding     `json:"findings"` // deduplicated, most severe first
+	Findings []Finding      `json:"findings"` // deduplicated, most severe first
 	Counts   map[string]int `json:"counts"`   // by severity, every one of Severities, not counting ignored findings
 	Gate     GateResult     `json:"gate"`
 	Scanners []string       `json:"scanners"` // the scanners that ran

@@ -75,6 +75,9 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if tdb == nil && len(sourceFindings) > 0 {
+		rep.Warnings = append(rep.Warnings, "govulncheck findings have severity UNKNOWN: no Trivy database to look up their CVE and GHSA aliases in")
+	}
 	if tdb != nil {
 		for i := range sourceFindings {
 			f := &sourceFindings[i]

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,7 +205,7 @@ func TestRunMissingDatabases(t *testing.T) {
 		if diff := cmp.Diff([]string{Govulncheck}, rep.Scanners); diff != "" {
 			t.Errorf("scanners (-want +got):\n%s", diff)
 		}
-		if rep.Counts["UNKNOWN"] != 2 || !hasWarning(rep, "trivy skipped") {
+		if rep.Counts["UNKNOWN"] != 2 || !hasWarning(rep, "trivy skipped") || !hasWarning(rep, "severity UNKNOWN") {
 			t.Errorf("counts %v, warnings %q", rep.Counts, rep.Warnings)
 		}
 	})
@@ -248,4 +249,52 @@ func TestRunOnlineTouchesNetwork(t *testing.T) {
 		t.Errorf("no connection reached the trap; error: %v", err)
 	}
 	t.Logf("error, as expected: %v", err)
+}
+
+// TestRunIsSilent: a library never prints; Trivy's and govulncheck's
+// output goes to the report or nowhere.
+func TestRunIsSilent(t *testing.T) {
+	fx := service(t, "vulnerable")
+	dbDir := airGapped(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = w, w
+	out := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(r)
+		out <- b
+	}()
+	_, runErr := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dbDir})
+	os.Stdout, os.Stderr = stdout, stderr
+	w.Close()
+	if b := <-out; len(b) != 0 {
+		t.Errorf("Run printed %q", b)
+	}
+	var ge *GateError
+	if !errors.As(runErr, &ge) {
+		t.Errorf("Run: %v", runErr)
+	}
+}
+
+// TestRunConcurrent: scans in one process share Trivy's database state;
+// they take turns instead of closing it under each other.
+func TestRunConcurrent(t *testing.T) {
+	fx := service(t, "vulnerable")
+	dirs := []string{airGapped(t), airGapped(t)}
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			_, err := Run(context.Background(), Input{Index: fx.idx}, Options{DBDir: dirs[i%2]})
+			errs <- err
+		}()
+	}
+	for range 4 {
+		var ge *GateError
+		if err := <-errs; !errors.As(err, &ge) || len(ge.Violations) != 2 {
+			t.Errorf("Run: %v, want the gate to fail on both platforms", err)
+		}
+	}
 }

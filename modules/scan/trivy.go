@@ -44,7 +44,7 @@ const staleAfter = 7 * 24 * time.Hour
 
 // trivyDB is Trivy's vulnerability database, open (and trivyMu held) from
 // openTrivyDB to close.
-type trivyDB struct{ dir string }
+type trivyDB struct{}
 
 // openTrivyDB opens DBDir's database read-only, or downloads one into the
 // cache directory when DBDir is empty. It returns a nil database and a
@@ -87,7 +87,7 @@ func openTrivyDB(ctx context.Context, opts Options, now time.Time) (*trivyDB, []
 		trivyMu.Unlock()
 		return nil, nil, fmt.Errorf("trivy database %s: %w", trivydb.Path(dir), err)
 	}
-	return &trivyDB{dir: dir}, warns, nil
+	return &trivyDB{}, warns, nil
 }
 
 // downloadTrivyDB fetches Trivy's database into dir unless the copy there
