@@ -3,15 +3,11 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/pavedhq/paved/internal/testtools"
 	"github.com/pavedhq/paved/runner"
@@ -134,7 +130,7 @@ func TestSupplyChainVerifiesWithCosign(t *testing.T) {
 			return nil
 		})
 		places["report"], _ = os.ReadFile(report)
-		for what, b := range registryContents(t, repo) {
+		for what, b := range testtools.RegistryContents(t, reg) {
 			places[what] = b
 		}
 		for where, b := range places {
@@ -157,48 +153,6 @@ func privateKeyBody(pem []byte) []byte {
 		return pem
 	}
 	return []byte(strings.Join(lines[1:len(lines)-1], ""))
-}
-
-// registryContents returns every manifest and blob under repo's tags.
-func registryContents(t *testing.T, repo string) map[string][]byte {
-	t.Helper()
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags, err := remote.List(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, tag := range tags {
-		ref := r.Tag(tag)
-		desc, err := remote.Get(ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[ref.String()] = desc.Manifest
-		if desc.MediaType.IsIndex() {
-			continue
-		}
-		img, err := desc.Image()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, _ := img.RawConfigFile()
-		out[ref.String()+" config"] = cfg
-		layers, _ := img.Layers()
-		for i, l := range layers {
-			rc, err := l.Uncompressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			out[ref.String()+" layer "+string(rune('0'+i))] = b
-		}
-	}
-	return out
 }
 
 // TestScanGateOffline: the gate fails the run on a known-vulnerable
