@@ -32,7 +32,7 @@ func TestInterruptCancelsCleanly(t *testing.T) {
 	src := copyExample(t)
 	// A test that would run for a minute keeps the test step busy.
 	os.WriteFile(src+"/slow_test.go", []byte("package main\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\nfunc TestSlow(t *testing.T) { time.Sleep(time.Minute) }\n"), 0o644)
-	cmd := exec.Command(pavedBin, "run", "go-service", "--source", src, "--no-cache")
+	cmd := exec.Command(pavedBin, "run", "go-service", "--source", src, "--no-cache", "--vuln-db", demoDB)
 	started := make(chan struct{})
 	stderr := &startWatcher{ch: started}
 	cmd.Stderr = stderr

@@ -12,12 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-var pavedBin, vulndbBin string
+var pavedBin, vulndbBin, demoDB string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "paved-e2e-")
@@ -30,6 +31,13 @@ func TestMain(m *testing.M) {
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building paved:", err)
+		os.Exit(1)
+	}
+	// Every golden-path run scans; the tests run it air-gapped on the demo
+	// database unless they pass their own.
+	demoDB = filepath.Join(dir, "vulndb-data")
+	if out, err := exec.Command(vulndbBin, "-o", demoDB).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "writing the demo vulnerability database: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -108,6 +116,9 @@ func paved(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	if len(args) > 0 && args[0] == "run" && !slices.Contains(args, "--vuln-db") {
+		args = append(args, "--vuln-db", demoDB)
+	}
 	cmd := exec.CommandContext(ctx, pavedBin, args...)
 	// GOEXPERIMENT is for building paved (Trivy needs jsonv2), not the
 	// services paved builds.
