@@ -2,11 +2,10 @@ package attest
 
 import (
 	"context"
+	"github.com/pavedhq/paved/internal/testtools/testkeys"
 	"io"
 	"log"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sigstore/cosign/v3/pkg/cosign"
 
 	"github.com/pavedhq/paved/modules/sign"
 )
@@ -49,28 +47,10 @@ func pushIndex(t *testing.T, host string) name.Digest {
 	return ref
 }
 
-type keyPair struct {
-	Priv, Pub string
-	Password  []byte
-	PrivPEM   []byte
-}
+type keyPair = testkeys.Pair
 
-func newKeyPair(t *testing.T, password string) keyPair {
-	t.Helper()
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte(password), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	kp := keyPair{Priv: filepath.Join(dir, "cosign.key"), Pub: filepath.Join(dir, "cosign.pub"), Password: []byte(password), PrivPEM: kb.PrivateBytes}
-	if err := os.WriteFile(kp.Priv, kb.PrivateBytes, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(kp.Pub, kb.PublicBytes, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return kp
-}
+// newKeyPair generates a cosign key pair encrypted with password.
+func newKeyPair(t *testing.T, password string) keyPair { return testkeys.New(t, password) }
 
 func loadKey(t *testing.T, kp keyPair) *sign.Signer {
 	t.Helper()

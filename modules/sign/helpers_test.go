@@ -3,12 +3,11 @@ package sign
 import (
 	"context"
 	"encoding/json"
+	"github.com/pavedhq/paved/internal/testtools/testkeys"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sigstore/cosign/v3/pkg/cosign"
 )
 
 // newRegistry starts an in-process registry on loopback and returns its
@@ -68,30 +66,10 @@ func manifests(t *testing.T, ref name.Digest, idx v1.ImageIndex) []name.Digest {
 	return out
 }
 
-// keyPair is a cosign key pair written to files.
-type keyPair struct {
-	Priv, Pub string // file paths
-	Password  []byte
-	PrivPEM   []byte
-}
+type keyPair = testkeys.Pair
 
 // newKeyPair generates a cosign key pair encrypted with password.
-func newKeyPair(t *testing.T, password string) keyPair {
-	t.Helper()
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte(password), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	kp := keyPair{Priv: filepath.Join(dir, "cosign.key"), Pub: filepath.Join(dir, "cosign.pub"), Password: []byte(password), PrivPEM: kb.PrivateBytes}
-	if err := os.WriteFile(kp.Priv, kb.PrivateBytes, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(kp.Pub, kb.PublicBytes, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return kp
-}
+func newKeyPair(t *testing.T, password string) keyPair { return testkeys.New(t, password) }
 
 func loadKey(t *testing.T, kp keyPair) *Signer {
 	t.Helper()
