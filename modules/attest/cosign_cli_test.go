@@ -3,10 +3,13 @@ package attest
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pavedhq/paved/internal/testtools"
+	"github.com/pavedhq/paved/modules/sign"
 )
 
 // TestCosignCLIVerifiesAttestations checks paved's attestations with the
@@ -54,5 +57,43 @@ func TestCosignCLIVerifiesAttestations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerifiesCosignBundleAttestations attests with the cosign v3 CLI's
+// default, a Sigstore bundle stored as an OCI referrer, and checks that
+// Verify finds the statement by type with the right key only.
+func TestVerifiesCosignBundleAttestations(t *testing.T) {
+	cosign := testtools.Cosign(t, "v3.1.3")
+	ctx := context.Background()
+	host := newRegistry(t)
+	ref := pushIndex(t, host)
+	kp := newKeyPair(t, "pw")
+	st, err := Provenance(subjectOf(t, ref), sampleProvenance())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := filepath.Join(t.TempDir(), "provenance.json")
+	if err := os.WriteFile(pred, st.Predicate, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(testtools.CosignEnv(t), "COSIGN_PASSWORD=pw")
+	out, err := testtools.Run(t, env, cosign, "attest", "--key", kp.Priv, "--type", "slsaprovenance1", "--predicate", pred,
+		"--tlog-upload=false", "--use-signing-config=false", "--allow-insecure-registry", "--allow-http-registry", "-y", ref.String())
+	if err != nil {
+		t.Fatalf("cosign attest: %v\n%s", err, out)
+	}
+	got, err := Verify(ctx, ref, SLSAProvenance, sign.Policy{Key: kp.Pub})
+	if err != nil {
+		t.Fatalf("Verify of a cosign v3 bundle attestation: %v", err)
+	}
+	if len(got) != 1 || got[0].PredicateType != SLSAProvenance {
+		t.Fatalf("statements %+v", got)
+	}
+	if _, err := Verify(ctx, ref, SPDX, sign.Policy{Key: kp.Pub}); err == nil {
+		t.Error("Verify found an SPDX attestation that was never made")
+	}
+	if _, err := Verify(ctx, ref, SLSAProvenance, sign.Policy{Key: newKeyPair(t, "x").Pub}); err == nil {
+		t.Error("Verify accepted another key")
 	}
 }

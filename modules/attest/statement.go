@@ -14,6 +14,9 @@ import (
 // StatementType is the in-toto Statement v1 type URI.
 const StatementType = intoto.StatementTypeUri
 
+// statementTypeV01 is the earlier version's type, read but never written.
+const statementTypeV01 = "https://in-toto.io/Statement/v0.1"
+
 // Predicate types paved attaches.
 const (
 	SLSAProvenance = "https://slsa.dev/provenance/v1"
@@ -65,14 +68,15 @@ func (s *Statement) MarshalJSON() ([]byte, error) {
 	return json.Marshal(js)
 }
 
-// UnmarshalJSON decodes an in-toto Statement v1. Subjects without a sha256
+// UnmarshalJSON decodes an in-toto Statement v1, or v0.1, which the cosign
+// CLI still writes and which has the same fields. Subjects without a sha256
 // digest are refused: paved's subjects are OCI manifests.
 func (s *Statement) UnmarshalJSON(b []byte) error {
 	var js jsonStatement
 	if err := json.Unmarshal(b, &js); err != nil {
 		return fmt.Errorf("in-toto statement: %w", err)
 	}
-	if js.Type != StatementType {
+	if js.Type != StatementType && js.Type != statementTypeV01 {
 		return fmt.Errorf("in-toto statement: type %q, want %q", js.Type, StatementType)
 	}
 	out := Statement{PredicateType: js.PredicateType, Predicate: js.Predicate}

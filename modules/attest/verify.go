@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -14,7 +15,9 @@ import (
 )
 
 // Verify returns the statements about ref, of predicateType (all types when
-// empty), whose DSSE signatures satisfy p. It fails when none does.
+// empty), whose DSSE signatures satisfy p. It reads cosign's classic ".att"
+// tag and the Sigstore bundles (OCI referrers) cosign v3 writes by default,
+// and fails when neither holds a statement that verifies.
 func Verify(ctx context.Context, ref name.Digest, predicateType string, p sign.Policy, opts ...remote.Option) ([]*Statement, error) {
 	co, err := p.CheckOpts(ctx, opts...)
 	if err != nil {
@@ -23,26 +26,42 @@ func Verify(ctx context.Context, ref name.Digest, predicateType string, p sign.P
 	// The statement's subjects must name ref, so an attestation copied from
 	// another image does not verify.
 	co.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
-	atts, _, err := cosign.VerifyImageAttestations(ctx, ref, co)
-	if err != nil {
-		return nil, fmt.Errorf("verify attestations of %s: %w", ref, err)
-	}
+	atts, _, classicErr := cosign.VerifyImageAttestations(ctx, ref, co)
 	var out []*Statement
 	for _, att := range atts {
 		env, err := att.Payload()
 		if err != nil {
 			return nil, fmt.Errorf("verify attestations of %s: %w", ref, err)
 		}
-		st, err := parseEnvelope(env)
-		if err != nil {
+		if out, err = appendStatement(out, env, predicateType); err != nil {
 			return nil, fmt.Errorf("verify attestations of %s: %w", ref, err)
 		}
-		if predicateType == "" || st.PredicateType == predicateType {
-			out = append(out, st)
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	bundled, bundleErr := sign.VerifyBundles(ctx, ref, p, predicateType, opts...)
+	for _, env := range bundled {
+		if out, err = appendStatement(out, env, predicateType); err != nil {
+			return nil, fmt.Errorf("verify attestations of %s: %w", ref, err)
 		}
 	}
 	if len(out) == 0 {
+		if classicErr != nil {
+			return nil, fmt.Errorf("verify attestations of %s: %w", ref, errors.Join(classicErr, bundleErr))
+		}
 		return nil, fmt.Errorf("verify attestations of %s: none of type %s verified", ref, predicateType)
+	}
+	return out, nil
+}
+
+func appendStatement(out []*Statement, env []byte, predicateType string) ([]*Statement, error) {
+	st, err := parseEnvelope(env)
+	if err != nil {
+		return out, err
+	}
+	if predicateType == "" || st.PredicateType == predicateType {
+		out = append(out, st)
 	}
 	return out, nil
 }

@@ -42,3 +42,35 @@ func TestCosignCLIVerifies(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifiesCosignBundles signs with the cosign v3 CLI's default, the
+// Sigstore bundle stored as an OCI referrer, and checks that Verify accepts
+// it with the right key and refuses it with another: promotion must accept
+// images signed by plain cosign, not only by paved.
+func TestVerifiesCosignBundles(t *testing.T) {
+	cosign := testtools.Cosign(t, "v3.1.3")
+	ctx := context.Background()
+	host := newRegistry(t)
+	ref, _ := pushIndex(t, host, "team/svc")
+	kp := newKeyPair(t, "pw")
+	env := append(testtools.CosignEnv(t), "COSIGN_PASSWORD=pw")
+	out, err := testtools.Run(t, env, cosign, "sign", "--key", kp.Priv, "--tlog-upload=false", "--use-signing-config=false",
+		"--allow-insecure-registry", "--allow-http-registry", "-y", ref.String())
+	if err != nil {
+		t.Fatalf("cosign sign: %v\n%s", err, out)
+	}
+	sigs, err := Verify(ctx, ref, Policy{Key: kp.Pub})
+	if err != nil {
+		t.Fatalf("Verify of a cosign v3 bundle: %v", err)
+	}
+	if len(sigs) == 0 || !strings.Contains(sigs[0].Ref, "bundle") {
+		t.Errorf("signatures %+v, want a bundle", sigs)
+	}
+	if _, err := Verify(ctx, ref, Policy{Key: newKeyPair(t, "x").Pub}); err == nil {
+		t.Fatal("Verify with another key accepted the bundle")
+	}
+	unsigned, _ := pushIndex(t, host, "team/other")
+	if _, err := Verify(ctx, unsigned, Policy{Key: kp.Pub}); err == nil {
+		t.Fatal("Verify accepted an unsigned image")
+	}
+}

@@ -2,6 +2,8 @@ package sign
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -29,24 +31,95 @@ type Policy struct {
 }
 
 // Verify checks the signatures stored for ref against p and returns those
-// that verify; it fails when none does.
+// that verify; it fails when none does. Both of cosign's layouts count: the
+// classic ".sig" tag paved writes, and the Sigstore bundles stored as OCI
+// referrers that cosign v3 writes by default.
 func Verify(ctx context.Context, ref name.Digest, p Policy, opts ...remote.Option) ([]Signature, error) {
 	co, err := p.CheckOpts(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", ref, err)
 	}
 	co.ClaimVerifier = cosign.SimpleClaimVerifier
-	sigs, _, err := cosign.VerifyImageSignatures(ctx, ref, co)
-	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", ref, err)
+	sigs, _, classicErr := cosign.VerifyImageSignatures(ctx, ref, co)
+	if classicErr == nil {
+		tag, err := ociremote.SignatureTag(ref, co.RegistryClientOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("verify %s: %w", ref, err)
+		}
+		out := make([]Signature, len(sigs))
+		for i := range sigs {
+			out[i] = Signature{Subject: ref.DigestStr(), Ref: tag.String()}
+		}
+		return out, nil
 	}
-	tag, err := ociremote.SignatureTag(ref, co.RegistryClientOpts...)
+	out, err := verifyBundles(ctx, ref, co, CosignSignPredicateType)
 	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", ref, err)
+		return nil, fmt.Errorf("verify %s: %w", ref, errors.Join(classicErr, err))
 	}
-	out := make([]Signature, len(sigs))
-	for i := range sigs {
-		out[i] = Signature{Subject: ref.DigestStr(), Ref: tag.String()}
+	sigsOut := make([]Signature, len(out))
+	for i := range out {
+		sigsOut[i] = Signature{Subject: ref.DigestStr(), Ref: ref.Context().String() + " (Sigstore bundle, OCI referrer)"}
+	}
+	return sigsOut, nil
+}
+
+// CosignSignPredicateType is the statement cosign v3 signs an image with in
+// the bundle format.
+const CosignSignPredicateType = "https://sigstore.dev/cosign/sign/v1"
+
+// VerifyBundles returns the DSSE envelopes of ref's Sigstore bundles (OCI
+// referrers) that verify against co and carry predicateType ("" for any).
+func VerifyBundles(ctx context.Context, ref name.Digest, p Policy, predicateType string, opts ...remote.Option) ([][]byte, error) {
+	co, err := p.CheckOpts(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return verifyBundles(ctx, ref, co, predicateType)
+}
+
+func verifyBundles(ctx context.Context, ref name.Digest, co *cosign.CheckOpts, predicateType string) ([][]byte, error) {
+	bundles, _, err := cosign.GetBundles(ctx, ref, co.RegistryClientOpts)
+	if err != nil {
+		return nil, fmt.Errorf("reading Sigstore bundles: %w", err)
+	}
+	if len(bundles) == 0 {
+		return nil, errors.New("no Sigstore bundle either")
+	}
+	bco := *co
+	bco.NewBundleFormat = true
+	bco.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
+	atts, _, err := cosign.VerifyImageAttestations(ctx, ref, &bco)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, a := range atts {
+		env, err := a.Payload()
+		if err != nil {
+			return nil, err
+		}
+		var e struct {
+			Payload string `json:"payload"`
+		}
+		if err := json.Unmarshal(env, &e); err != nil {
+			return nil, fmt.Errorf("DSSE envelope: %w", err)
+		}
+		pl, err := base64.StdEncoding.DecodeString(e.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("DSSE payload: %w", err)
+		}
+		var st struct {
+			PredicateType string `json:"predicateType"`
+		}
+		if err := json.Unmarshal(pl, &st); err != nil {
+			return nil, fmt.Errorf("in-toto statement: %w", err)
+		}
+		if predicateType == "" || st.PredicateType == predicateType {
+			out = append(out, env)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no verified Sigstore bundle of type %s", predicateType)
 	}
 	return out, nil
 }
