@@ -25,9 +25,9 @@ const AnnotationRefName = "org.opencontainers.image.ref.name"
 // in seconds rather than after the operating system gives up.
 const DialTimeout = 5 * time.Second
 
-// publishBackoff retries transient failures (5xx, 429, resets) a few times
-// within seconds; a registry that stays down fails the publish.
-var publishBackoff = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 4}
+// publishBackoff retries transient failures (5xx, 429, resets) four times
+// within about 8 s; a registry that stays down fails the publish.
+var publishBackoff = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 5}
 
 var retryStatusCodes = []int{
 	http.StatusRequestTimeout,
@@ -166,8 +166,13 @@ func inLayout(p layout.Path, digest v1.Hash) (bool, error) {
 	return false, nil
 }
 
-// registryOptions are paved's defaults for talking to a registry; the
+// RegistryOptions are paved's defaults for talking to a registry: the
+// default keychain, a dial timeout, and retries of transient failures. The
 // caller's options come last and win.
+func RegistryOptions(ctx context.Context, opts ...remote.Option) []remote.Option {
+	return registryOptions(ctx, opts)
+}
+
 func registryOptions(ctx context.Context, opts []remote.Option) []remote.Option {
 	return append([]remote.Option{
 		remote.WithContext(ctx),
