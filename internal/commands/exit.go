@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/pipelines"
 )
 
@@ -26,10 +27,11 @@ func (e *UsageError) Unwrap() error { return e.Err }
 func ExitCode(err error) int {
 	var ue *UsageError
 	var ce *pipelines.ConfigError
+	var pe *promote.PolicyError
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &ue), errors.As(err, &ce), strings.HasPrefix(err.Error(), "unknown command"):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &pe), strings.HasPrefix(err.Error(), "unknown command"):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

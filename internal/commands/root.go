@@ -11,7 +11,7 @@ import (
 func New(version string, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "paved",
-		Short:         "Golden paths from commit to a tested, published OCI image",
+		Short:         "Golden paths from commit to a tested, signed, attested and promoted OCI image",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -25,6 +25,9 @@ func New(version string, stdout, stderr io.Writer) *cobra.Command {
 		newRun(version),
 		newBuild(version),
 		newTest(version),
+		newVerify(),
+		newPolicy(),
+		newPromote(),
 	)
 	return root
 }

@@ -137,7 +137,7 @@ func (s *sbomStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return k.String("image", img.Digest).String("formats", sbomFormats).JSON("config", s.cfg).String("worker", w.identity).Sum(), nil
+	return k.String("image", img.Digest).String("formats", sbomFormats).JSON("config", s.cfg).String("worker", w.Identity).Sum(), nil
 }
 
 func (s *sbomStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
@@ -169,7 +169,7 @@ func (s *scanStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k.String("image", img.Digest).JSON("config", s.cfg).String("worker", w.identity)
+	k.String("image", img.Digest).JSON("config", s.cfg).String("worker", w.Identity)
 	if err := dbIdentity(k, s.cfg.DBDir); err != nil {
 		return "", err
 	}
