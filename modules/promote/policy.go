@@ -291,6 +291,16 @@ func Match(patterns []string, value string) bool {
 // repository URL: a "git+" scheme prefix, a ".git" suffix, a trailing
 // slash and a "@ref" suffix.
 func NormalizeRepository(u string) string {
+	for {
+		prev := u
+		u = normalizeOnce(u)
+		if u == prev {
+			return u
+		}
+	}
+}
+
+func normalizeOnce(u string) string {
 	u = strings.TrimPrefix(strings.TrimSpace(u), "git+")
 	// The path starts after the host ("https://host/…") or after the
 	// colon of scp-like syntax ("git@host:…"); an "@" in it starts a ref.
@@ -307,6 +317,5 @@ func NormalizeRepository(u string) string {
 	if i := strings.Index(u[path:], "@"); i >= 0 {
 		u = u[:path+i]
 	}
-	u = strings.TrimSuffix(u, "/")
-	return strings.TrimSuffix(u, ".git")
+	return strings.TrimSuffix(strings.TrimRight(u, "/"), ".git")
 }

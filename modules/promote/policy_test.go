@@ -160,3 +160,18 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+func FuzzNormalizeRepository(f *testing.F) {
+	for _, s := range []string{"git+https://github.com/acme/api@refs/heads/main", "git@github.com:acme/api.git", "https://h/a/", "@@", ":", "https://"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := NormalizeRepository(s)
+		if again := NormalizeRepository(n); again != n {
+			t.Fatalf("not idempotent: %q → %q → %q", s, n, again)
+		}
+		if len(n) > len(s) {
+			t.Fatalf("%q grew to %q", s, n)
+		}
+	})
+}
