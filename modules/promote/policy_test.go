@@ -175,3 +175,14 @@ func FuzzNormalizeRepository(f *testing.F) {
 		}
 	})
 }
+
+// TestExamplePolicyParses keeps the documented example valid.
+func TestExamplePolicyParses(t *testing.T) {
+	p, err := LoadPolicy("../../examples/promotion/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Signers) != 2 || len(p.Provenance.Builders) != 2 || p.SBOM.Formats[0] != SBOMSPDX || len(p.Scan.Ignore) != 1 {
+		t.Errorf("example policy %+v", p)
+	}
+}
