@@ -2,29 +2,21 @@ package attest
 
 import (
 	"context"
-	"github.com/pavedhq/paved/internal/testtools/testkeys"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/pavedhq/paved/internal/testtools/testkeys"
+	"github.com/pavedhq/paved/internal/testtools/testregistry"
 	"github.com/pavedhq/paved/modules/sign"
 )
 
-func newRegistry(t *testing.T) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
-}
+func newRegistry(t *testing.T) string { return testregistry.New(t) }
 
 // pushIndex pushes a random two-platform index and returns its reference.
 func pushIndex(t *testing.T, host string) name.Digest {

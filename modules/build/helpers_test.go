@@ -5,20 +5,19 @@ import (
 	"bytes"
 	"io"
 	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/pavedhq/paved/internal/testtools/testregistry"
 )
 
 // fixtureMain imports nothing, so a build with an empty GOCACHE compiles
@@ -55,12 +54,7 @@ func fixture(t testing.TB, mainGo string) string {
 var offlineEnv = []string{"GOTOOLCHAIN=local", "GOPROXY=off", "GOFLAGS=-mod=mod"}
 
 // newRegistry starts an in-process registry and returns its host:port.
-func newRegistry(t *testing.T) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(discardLogger())))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
-}
+func newRegistry(t *testing.T) string { return testregistry.New(t) }
 
 func mustRepo(t *testing.T, s string) name.Repository {
 	t.Helper()

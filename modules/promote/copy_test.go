@@ -3,9 +3,6 @@ package promote
 import (
 	"context"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -17,13 +14,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/pavedhq/paved/internal/testtools/testregistry"
 )
 
 func newRegistry(t *testing.T, referrers bool) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(nilLogger()), registry.WithReferrersSupport(referrers)))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return testregistry.New(t, registry.WithReferrersSupport(referrers))
 }
 
 // artifact is a small manifest standing for a signature, an attestation or
@@ -170,5 +166,3 @@ func TestArtifactID(t *testing.T) {
 		t.Errorf("ArtifactID = %s", got)
 	}
 }
-
-func nilLogger() *log.Logger { return log.New(io.Discard, "", 0) }

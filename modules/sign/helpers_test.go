@@ -3,32 +3,26 @@ package sign
 import (
 	"context"
 	"encoding/json"
-	"github.com/pavedhq/paved/internal/testtools/testkeys"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/pavedhq/paved/internal/testtools/testkeys"
+	"github.com/pavedhq/paved/internal/testtools/testregistry"
 )
 
 // newRegistry starts an in-process registry on loopback and returns its
 // host:port.
-func newRegistry(t *testing.T) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
-}
+func newRegistry(t *testing.T) string { return testregistry.New(t) }
 
 // pushIndex pushes a random two-platform index to host/repo and returns its
 // digest reference and the index.

@@ -4,19 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/pavedhq/paved/internal/testtools/testregistry"
 	"github.com/pavedhq/paved/internal/testtools/testkeys"
 	"github.com/pavedhq/paved/modules/attest"
 	"github.com/pavedhq/paved/modules/promote"
@@ -25,12 +22,7 @@ import (
 
 const commit = "0123456789abcdef0123456789abcdef01234567"
 
-func newRegistry(t *testing.T) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
-}
+func newRegistry(t *testing.T) string { return testregistry.New(t) }
 
 func pushIndex(t *testing.T, repo string) name.Digest {
 	t.Helper()
