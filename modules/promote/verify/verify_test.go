@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/pavedhq/paved/internal/testtools/testregistry"
 	"github.com/pavedhq/paved/internal/testtools/testkeys"
+	"github.com/pavedhq/paved/internal/testtools/testregistry"
 	"github.com/pavedhq/paved/modules/attest"
 	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/modules/sign"
