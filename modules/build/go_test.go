@@ -308,3 +308,45 @@ func TestQuoteFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestGoHostLast checks that compiling the host's platform last changes
+// nothing in the image, and that a failing platform does not leave the
+// host's compile waiting.
+func TestGoHostLast(t *testing.T) {
+	ctx := context.Background()
+	host := hostPlatform()
+	other := arm64
+	if host.Architecture == "arm64" {
+		other = amd64
+	}
+	dir := fixture(t, fixtureMain)
+	platforms := []v1.Platform{host, other}
+	a, err := Go(ctx, Options{Dir: dir, Created: created, Platforms: platforms, Env: offlineEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Go(ctx, Options{Dir: dir, Created: created, Platforms: platforms, Env: offlineEnv, HostLast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if digestOf(t, a) != digestOf(t, b) {
+		t.Error("HostLast changed the image")
+	}
+
+	// Broken only for the other platform: its failure must end the build.
+	broken := fixture(t, fixtureMain)
+	os.WriteFile(filepath.Join(broken, "broken_"+other.Architecture+".go"), []byte("package main\n\nfunc init() { undefinedThing() }\n"), 0o644)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Go(ctx, Options{Dir: broken, Created: created, Platforms: platforms, Env: offlineEnv, HostLast: true})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), other.String()) {
+			t.Fatalf("err = %v, want the %s compile error", err, other)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the host platform's compile waited forever for a failed platform")
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -58,13 +60,35 @@ func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
 
 	imgs := make([]v1.Image, len(o.Platforms))
 	g, gctx := errgroup.WithContext(ctx)
+	// others closes when every platform but the host's has compiled.
+	var compiling sync.WaitGroup
+	others := make(chan struct{})
+	for _, p := range o.Platforms {
+		if !o.HostLast || !isHost(p) {
+			compiling.Add(1)
+		}
+	}
+	go func() { compiling.Wait(); close(others) }()
 	for i, p := range o.Platforms {
+		last := o.HostLast && isHost(p)
 		g.Go(func() error {
+			compiled := func() {}
+			if last {
+				select {
+				case <-others:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			} else {
+				var once sync.Once
+				compiled = func() { once.Do(compiling.Done) }
+				defer compiled()
+			}
 			dir := filepath.Join(tmp, strconv.Itoa(i))
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				return err
 			}
-			img, err := image(ctx, gctx, o, p, dir)
+			img, err := image(ctx, gctx, o, p, dir, compiled)
 			imgs[i] = img
 			return err
 		})
@@ -85,11 +109,18 @@ func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
 	return mutate.Annotations(idx, annotations(o, baseDigest)).(v1.ImageIndex), nil
 }
 
+// isHost reports whether p is the platform this process runs on, whose
+// compiled packages a go test on this machine shares.
+func isHost(p v1.Platform) bool {
+	return p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH && p.Variant == ""
+}
+
 // image builds the service image for one platform. The compile stops with
 // buildCtx (when another platform fails); the base is fetched with ctx,
 // because a remote base reads its layers lazily, after Go returns.
-func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string) (v1.Image, error) {
+func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string, compiled func()) (v1.Image, error) {
 	bin, err := compile(buildCtx, o, p, dir)
+	compiled()
 	if err != nil {
 		return nil, err
 	}

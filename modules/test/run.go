@@ -103,20 +103,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.Remove(profile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("test %s: %w", dir, err)
 	}
-	env := append(os.Environ(), opts.Env...)
+	// The tests compile as modules/build compiles the shipped binary, cgo
+	// off and -trimpath: what is tested is what ships, and the dependencies
+	// compiled for the tests serve the image build from Go's build cache.
+	// CGO_ENABLED in opts.Env wins.
+	env := append(append(os.Environ(), "CGO_ENABLED=0"), opts.Env...)
 
+	suites, testErr := goTest(ctx, dir, env, profile, pkgs)
 	var (
-		wg      sync.WaitGroup
 		vetDiag []string
 		vetErr  error
 	)
-	if !opts.SkipVet {
-		// vet and test share the build cache, so running them side by side
-		// costs little more than the slower of the two.
-		wg.Go(func() { vetDiag, vetErr = vet(ctx, dir, env, pkgs) })
+	if !opts.SkipVet && ctx.Err() == nil {
+		// After the tests, not beside them: vet then finds every dependency
+		// compiled, where side by side both would compile them.
+		vetDiag, vetErr = vet(ctx, dir, env, pkgs)
 	}
-	suites, testErr := goTest(ctx, dir, env, profile, pkgs)
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("test %s: %w", dir, err)
 	}
@@ -196,7 +198,7 @@ func checkModule(ctx context.Context, opts Options) (string, error) {
 // arrives. It returns an error only when go test produced no results at
 // all: then the go command itself failed.
 func goTest(ctx context.Context, dir string, env []string, profile string, pkgs []string) ([]Suite, error) {
-	args := append([]string{"test", "-json", "-covermode=atomic", "-coverprofile=" + profile}, pkgs...)
+	args := append([]string{"test", "-json", "-trimpath", "-covermode=atomic", "-coverprofile=" + profile}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = env
@@ -244,7 +246,7 @@ func goTest(ctx context.Context, dir string, env []string, profile string, pkgs 
 // vet runs go vet and returns its diagnostics, or an error when vet failed
 // without saying why.
 func vet(ctx context.Context, dir string, env []string, pkgs []string) ([]string, error) {
-	cmd := exec.CommandContext(ctx, "go", append([]string{"vet"}, pkgs...)...)
+	cmd := exec.CommandContext(ctx, "go", append([]string{"vet", "-trimpath"}, pkgs...)...)
 	cmd.Dir = dir
 	cmd.Env = env
 	out := &tailWriter{}

@@ -72,6 +72,9 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		if err != nil {
 			return nil, err
 		}
+		// The tests compile the host's packages as the build does; let
+		// them, and have the build reuse them.
+		bopts.HostLast = withTest
 		g.Add(&buildStep{opts: bopts})
 		publishNeeds := append(needs, "build")
 		if withSupplyChain {

@@ -31,7 +31,7 @@ var _ runner.Keyed = (*testStep)(nil)
 func (s *testStep) Name() string { return "test" }
 
 func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
-	k, err := sourceKey(ctx, "test/v1", s.opts.Dir)
+	k, err := sourceKey(ctx, "test/v2", s.opts.Dir)
 	if err != nil {
 		return "", err
 	}
