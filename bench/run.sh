@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Benchmarks paved against ko on the example service, with a throwaway
-# registry on loopback so neither tool touches the network.
+# Benchmarks paved against ko, and the whole go-service golden path against
+# the reference CLIs (go, ko, crane, syft, trivy, govulncheck, cosign), on the
+# example service, with a throwaway registry on loopback so no tool touches
+# the network.
 #
-#   bench/run.sh                  # 5 rounds
-#   BENCH_ROUNDS=3 bench/run.sh   # fewer rounds, quicker
+#   bench/run.sh                          # 5 rounds
+#   BENCH_ROUNDS=3 bench/run.sh           # fewer rounds, quicker
+#   BENCH_ONLY=reference bench/run.sh     # only go-service vs the reference CLIs
+#   BENCH_ONLY=basic bench/run.sh         # only build vs ko, warm vs cold, version
+#
+# The reference CLIs are built once at pinned versions into
+# ${PAVED_BENCH_TOOLS:-$HOME/.cache/paved-bench-tools}.
 #
 # Results go to stdout and bench/results.md.
 set -euo pipefail
@@ -14,19 +21,59 @@ export GOEXPERIMENT=jsonv2
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-gobin="$(go env GOBIN)"
-[[ -n "$gobin" ]] || gobin="$(go env GOPATH)/bin"
-export PATH="$gobin:$PATH"
+only="${BENCH_ONLY:-}"
+case "$only" in
+  "" | reference | basic) ;;
+  *)
+    echo "BENCH_ONLY=$only: want reference or basic" >&2
+    exit 2
+    ;;
+esac
 
-# Reference tools at pinned versions, built without the experiment so they are
-# the stock releases.
-if ! command -v ko >/dev/null; then
-  echo "installing ko" >&2
-  GOEXPERIMENT= go install github.com/google/ko@v0.18.1
-fi
-if ! command -v crane >/dev/null; then
-  echo "installing crane" >&2
-  GOEXPERIMENT= go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
+# Reference tools at pinned versions, built as their releases are: no
+# experiment (except Trivy, which needs encoding/json/v2), no cgo. Each is
+# built once into the tools cache and found there afterwards.
+tools="${PAVED_BENCH_TOOLS:-$HOME/.cache/paved-bench-tools}"
+# tool NAME PACKAGE VERSION [GOEXPERIMENT]: prints the path of NAME built
+# from PACKAGE@VERSION, building it on first use.
+tool() {
+  local name="$1" pkg="$2" version="$3" experiment="${4:-}"
+  local dir="$tools/$name-$version"
+  if [[ ! -x "$dir/$name" ]]; then
+    echo "building $name $version into $dir (once; large tools take minutes)" >&2
+    mkdir -p "$dir"
+    local tmp
+    tmp="$(mktemp -d "$dir/build-XXXXXX")"
+    if ! (cd "$tmp" && env -u GOFLAGS -u GOOS -u GOARCH GOEXPERIMENT="$experiment" GOBIN="$tmp" \
+      CGO_ENABLED=0 go install -buildvcs=false "$pkg@$version" >&2); then
+      rm -rf "$tmp"
+      echo "could not build $pkg@$version" >&2
+      return 1
+    fi
+    mv "$tmp/$name" "$dir/$name"
+    rm -rf "$tmp"
+  fi
+  printf '%s\n' "$dir/$name"
+}
+ko="$(tool ko github.com/google/ko v0.18.1)"
+tool_flags=(-ko "$ko")
+if [[ "$only" != basic ]]; then
+  # The same releases paved links, as go.mod pins them.
+  version() { go list -m -f '{{.Version}}' "$1"; }
+  v_crane="$(version github.com/google/go-containerregistry)"
+  v_cosign="$(version github.com/sigstore/cosign/v3)"
+  v_syft="$(version github.com/anchore/syft)"
+  v_trivy="$(version github.com/aquasecurity/trivy)"
+  v_vuln="$(version golang.org/x/vuln)"
+  crane="$(tool crane github.com/google/go-containerregistry/cmd/crane "$v_crane")"
+  cosign="$(tool cosign github.com/sigstore/cosign/v3/cmd/cosign "$v_cosign")"
+  syft="$(tool syft github.com/anchore/syft/cmd/syft "$v_syft")"
+  trivy="$(tool trivy github.com/aquasecurity/trivy/cmd/trivy "$v_trivy" jsonv2)"
+  govulncheck="$(tool govulncheck golang.org/x/vuln/cmd/govulncheck "$v_vuln")"
+  tool_flags+=(
+    -crane "$crane" -cosign "$cosign" -syft "$syft" -trivy "$trivy" -govulncheck "$govulncheck"
+    -tool-versions "crane $v_crane · cosign $v_cosign · syft $v_syft · trivy $v_trivy (GOEXPERIMENT=jsonv2) · govulncheck $v_vuln"
+  )
 fi
 command -v docker-registry >/dev/null || {
   echo "docker-registry (CNCF distribution) is required: apt-get install docker-registry" >&2
@@ -97,7 +144,8 @@ echo "registry on $registry" >&2
 go run ./bench/driver \
   -paved "$work/paved" \
   -vuln-db "$work/vulndb-data" \
-  -ko "$(command -v ko)" \
+  "${tool_flags[@]}" \
+  -only "$only" \
   -registry "$registry" \
   -source examples/go-service \
   -work "$work" \

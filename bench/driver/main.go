@@ -1,5 +1,6 @@
-// Command driver measures paved against ko on the same work and writes a
-// markdown table. bench/run.sh sets up the registry and tools and runs it.
+// Command driver measures paved against ko, and the whole go-service golden
+// path against the reference CLIs doing the same work, and writes a markdown
+// table. bench/run.sh sets up the registry and tools and runs it.
 //
 // Commands are timed wall clock, end to end, as a user would see them. The
 // two sides of a comparison run in the same round, alternating which goes
@@ -46,6 +47,13 @@ type config struct {
 	out         string
 	rounds      int
 	versionRuns int
+	only        string // "" (everything), "reference" or "basic"
+
+	// The reference CLIs of the golden-path comparison.
+	cosign, syft, trivy, govulncheck, crane string
+	toolVersions                            string // as the results name them
+
+	base string // the base image both ko and paved build on, set by run
 }
 
 func main() {
@@ -59,8 +67,16 @@ func main() {
 	flag.StringVar(&c.out, "out", "", "also write the markdown results to this file")
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds of each comparison")
 	flag.IntVar(&c.versionRuns, "version-runs", 50, "runs of paved version")
+	flag.StringVar(&c.only, "only", "", `run only "reference" (go-service vs the reference CLIs) or "basic" (build vs ko, warm vs cold, version)`)
+	flag.StringVar(&c.cosign, "cosign", "cosign", "cosign binary, for the reference CLIs")
+	flag.StringVar(&c.syft, "syft", "syft", "syft binary, for the reference CLIs")
+	flag.StringVar(&c.trivy, "trivy", "trivy", "trivy binary, for the reference CLIs")
+	flag.StringVar(&c.govulncheck, "govulncheck", "govulncheck", "govulncheck binary, for the reference CLIs")
+	flag.StringVar(&c.crane, "crane", "crane", "crane binary, for the reference CLIs")
+	flag.StringVar(&c.toolVersions, "tool-versions", "", "versions of the reference CLIs, for the results")
 	flag.Parse()
-	if c.paved == "" || c.registry == "" || c.rounds < 1 || c.versionRuns < 1 {
+	if c.paved == "" || c.registry == "" || c.rounds < 1 || c.versionRuns < 1 ||
+		(c.only != "" && c.only != "reference" && c.only != "basic") {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -89,6 +105,7 @@ func run(ctx context.Context, c config) error {
 	}
 
 	base := c.registry + "/bench/base:latest"
+	c.base = base
 	logf("publishing paved's minimal base to %s", base)
 	if err := pushBase(ctx, base); err != nil {
 		return fmt.Errorf("publishing base: %w", err)
@@ -103,14 +120,21 @@ func run(ctx context.Context, c config) error {
 	}
 
 	r.load = loadAverage()
-	if err := benchBuild(ctx, c, base, r); err != nil {
-		return err
+	if c.only != "reference" {
+		if err := benchBuild(ctx, c, base, r); err != nil {
+			return err
+		}
+		if err := benchRun(ctx, c, r); err != nil {
+			return err
+		}
+		if err := benchStartup(ctx, c, r); err != nil {
+			return err
+		}
 	}
-	if err := benchRun(ctx, c, r); err != nil {
-		return err
-	}
-	if err := benchStartup(ctx, c, r); err != nil {
-		return err
+	if c.only != "basic" {
+		if err := benchReference(ctx, c, r); err != nil {
+			return err
+		}
 	}
 
 	md := r.markdown()
@@ -309,16 +333,20 @@ func benchStartup(ctx context.Context, c config, r *results) error {
 }
 
 type command struct {
-	name string
-	argv []string
-	dir  string
-	env  []string
+	name    string
+	argv    []string
+	dir     string
+	env     []string
+	okCodes []int // exit codes other than 0 that mean success
 }
 
 type measurement struct {
 	wall   time.Duration
-	maxRSS int64  // bytes; the largest of the process and the children it waited for
-	digest string // sha256:... from the last line of stdout, if any
+	maxRSS int64         // bytes; the largest of the process and the children it waited for
+	cpu    time.Duration // user and system time of the process and the children it waited for
+	digest string        // sha256:... from the last line of stdout, if any
+	ref    string        // that last line, repo@sha256:..., if it names one
+	stdout string
 }
 
 var digestRE = regexp.MustCompile(`@(sha256:[0-9a-f]{64})\s*$`)
@@ -332,12 +360,18 @@ func (c command) run(ctx context.Context) (measurement, error) {
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && slices.Contains(c.okCodes, ee.ExitCode()) {
+		err = nil
+	}
 	if err != nil {
 		return measurement{}, fmt.Errorf("%s: %w\n%s%s", strings.Join(c.argv, " "), err, stdout.String(), stderr.String())
 	}
-	m := measurement{wall: wall, maxRSS: maxRSS(cmd.ProcessState)}
-	if match := digestRE.FindStringSubmatch(lastLine(stdout.String())); match != nil {
-		m.digest = match[1]
+	m := measurement{wall: wall, maxRSS: maxRSS(cmd.ProcessState), stdout: stdout.String(),
+		cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	last := strings.TrimSpace(lastLine(m.stdout))
+	if match := digestRE.FindStringSubmatch(last); match != nil {
+		m.digest, m.ref = match[1], last
 	}
 	return m, nil
 }

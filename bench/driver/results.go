@@ -14,6 +14,8 @@ const (
 	warmTarget    = 2.0 // warm run, percent of cold
 	versionTarget = 50 * time.Millisecond
 	memoryTarget  = 1 << 30 // bytes
+	vsEmptyTarget = 0.8     // paved run / reference CLIs, empty Go build cache
+	vsWarmTarget  = 0.5     // the same, warm Go build cache, one line changed
 )
 
 type results struct {
@@ -26,6 +28,11 @@ type results struct {
 	pavedBuild, koBuild []measurement
 	coldRun, warmRun    []measurement
 	version             []measurement
+
+	// The golden path against the reference CLIs, by scenario (vsEmpty,
+	// vsWarm).
+	vsPaved map[string][]measurement
+	vsRef   map[string][]refRun
 
 	// steps holds the durations of each paved step, per benchmark, in the
 	// order the reports list them.
@@ -79,7 +86,31 @@ func median(d []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func minimum(d []time.Duration) time.Duration { return slices.Min(d) }
+func minimum(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return slices.Min(d)
+}
+
+func totals(rs []refRun) []time.Duration {
+	d := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		d[i] = r.total
+	}
+	return d
+}
+
+// ratioRow is a row comparing paved with a reference against a target ratio.
+func ratioRow(title string, paved, ref time.Duration, refName string, target float64) []string {
+	ratio := paved.Seconds() / ref.Seconds()
+	t, v := "", ""
+	if target > 0 {
+		t = fmt.Sprintf("≤ %.1f× %s", target, refName)
+		v = verdict(ratio <= target, fmt.Sprintf("%.0f%%", (ratio/target-1)*100))
+	}
+	return []string{title, secs(paved), refName + " " + secs(ref), fmt.Sprintf("%.2f×", ratio), t, v}
+}
 
 func digests(ms []measurement) []string {
 	var ds []string
@@ -110,70 +141,185 @@ func (r *results) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	row := func(cells ...string) { p("| %s |\n", strings.Join(cells, " | ")) }
 	n := r.cfg.rounds
+	basic := r.cfg.only != "reference"
+	vs := r.cfg.only != "basic"
 
 	p("# paved benchmarks\n\n")
 	p("%s · %d CPUs · %s/%s · %s · ko %s · %d round(s), alternating order · load average at start %s\n\n",
 		r.start.Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
 		r.goVersion, strings.TrimPrefix(r.koVersion, "v"), n, r.load)
+	if vs && r.cfg.toolVersions != "" {
+		p("Reference CLIs: %s\n\n", r.cfg.toolVersions)
+	}
+	if !basic {
+		p("Only the comparison with the reference CLIs ran (`BENCH_ONLY=reference`).\n\n")
+	}
+	if !vs {
+		p("The comparison with the reference CLIs did not run (`BENCH_ONLY=basic`).\n\n")
+	}
 
 	row("Benchmark", "paved", "reference", "ratio", "target", "result")
 	row("---", "---:", "---:", "---:", "---", "---")
 
-	pb, kb := median(walls(r.pavedBuild)), median(walls(r.koBuild))
-	ratio := pb.Seconds() / kb.Seconds()
-	row("build linux/amd64+arm64, median", secs(pb), "ko "+secs(kb), fmt.Sprintf("%.2f×", ratio),
-		fmt.Sprintf("≤ %.1f× ko", buildTarget), verdict(ratio <= buildTarget, fmt.Sprintf("%.0f%%", (ratio/buildTarget-1)*100)))
-	pbm, kbm := minimum(walls(r.pavedBuild)), minimum(walls(r.koBuild))
-	row("build linux/amd64+arm64, min", secs(pbm), "ko "+secs(kbm), fmt.Sprintf("%.2f×", pbm.Seconds()/kbm.Seconds()), "", "")
-
-	cold, warm := median(walls(r.coldRun)), median(walls(r.warmRun))
-	pct := 100 * warm.Seconds() / cold.Seconds()
-	row("run go-service, warm cache, median", "warm "+secs(warm), "cold "+secs(cold), fmt.Sprintf("%.2f %%", pct),
-		fmt.Sprintf("≤ %.0f %% of cold", warmTarget), verdict(pct <= warmTarget, fmt.Sprintf("%.2f points", pct-warmTarget)))
-	cm, wm := minimum(walls(r.coldRun)), minimum(walls(r.warmRun))
-	row("run go-service, warm cache, min", "warm "+secs(wm), "cold "+secs(cm), fmt.Sprintf("%.2f %%", 100*wm.Seconds()/cm.Seconds()), "", "")
-
 	v := median(walls(r.version))
-	row(fmt.Sprintf("paved version, median of %d", len(r.version)), millis(v), "", "", "< 50 ms",
-		verdict(v < versionTarget, millis(v-versionTarget)))
+	var pd, kd, bd []string
+	if basic {
+		pb, kb := median(walls(r.pavedBuild)), median(walls(r.koBuild))
+		row(ratioRow("build linux/amd64+arm64, median", pb, kb, "ko", buildTarget)...)
+		row(ratioRow("build linux/amd64+arm64, min", minimum(walls(r.pavedBuild)), minimum(walls(r.koBuild)), "ko", 0)...)
 
-	var peak int64
-	for _, m := range r.coldRun {
-		peak = max(peak, m.maxRSS)
-	}
-	row("peak RSS, cold run go-service", mib(peak), "", "", "< 1 GiB", verdict(peak < memoryTarget, mib(peak-memoryTarget)))
+		cold, warm := median(walls(r.coldRun)), median(walls(r.warmRun))
+		pct := 100 * warm.Seconds() / cold.Seconds()
+		row("run go-service, warm cache, median", "warm "+secs(warm), "cold "+secs(cold), fmt.Sprintf("%.2f %%", pct),
+			fmt.Sprintf("≤ %.0f %% of cold", warmTarget), verdict(pct <= warmTarget, fmt.Sprintf("%.2f points", pct-warmTarget)))
+		cm, wm := minimum(walls(r.coldRun)), minimum(walls(r.warmRun))
+		row("run go-service, warm cache, min", "warm "+secs(wm), "cold "+secs(cm), fmt.Sprintf("%.2f %%", 100*wm.Seconds()/cm.Seconds()), "", "")
 
-	pd := digests(r.coldRun)
-	row(fmt.Sprintf("reproducible: run digests, %d cold caches", len(r.coldRun)), fmt.Sprintf("%d distinct", len(pd)), "", "",
-		"all equal", verdict(len(pd) == 1, fmt.Sprintf("%d distinct", len(pd))))
-	kd, bd := digests(r.koBuild), digests(r.pavedBuild)
-	row(fmt.Sprintf("reproducible: build digests, %d runs", n), fmt.Sprintf("%d distinct", len(bd)), fmt.Sprintf("ko %d distinct", len(kd)), "",
-		"informative", "")
+		row(fmt.Sprintf("paved version, median of %d", len(r.version)), millis(v), "", "", "< 50 ms",
+			verdict(v < versionTarget, millis(v-versionTarget)))
 
-	p("\nRatios are of medians (build: paved/ko; run: warm/cold). Peak RSS is ru_maxrss: the largest single process of the run, paved or a go command it started.\n")
-
-	p("\n## Digests\n\n")
-	p("- paved run (cold caches): %s\n", strings.Join(code(pd), ", "))
-	p("- paved build: %s\n", strings.Join(code(bd), ", "))
-	p("- ko build: %s\n", strings.Join(code(kd), ", "))
-
-	p("\n## Where paved's time goes\n\n")
-	p("Median step durations from the run reports (steps may overlap).\n\n")
-	for _, bench := range []string{"build", "run-cold", "run-warm"} {
-		title := map[string]string{"build": "paved build", "run-cold": "paved run, cold cache", "run-warm": "paved run, warm cache"}[bench]
-		var cells []string
-		for _, s := range r.stepOrder[bench] {
-			cells = append(cells, fmt.Sprintf("%s %s", s, millis(median(r.steps[bench][s]))))
+		var peak int64
+		for _, m := range r.coldRun {
+			peak = max(peak, m.maxRSS)
 		}
-		p("- %s: %s\n", title, strings.Join(cells, ", "))
+		row("peak RSS, cold run go-service", mib(peak), "", "", "< 1 GiB", verdict(peak < memoryTarget, mib(peak-memoryTarget)))
+
+		pd = digests(r.coldRun)
+		row(fmt.Sprintf("reproducible: run digests, %d cold caches", len(r.coldRun)), fmt.Sprintf("%d distinct", len(pd)), "", "",
+			"all equal", verdict(len(pd) == 1, fmt.Sprintf("%d distinct", len(pd))))
+		kd, bd = digests(r.koBuild), digests(r.pavedBuild)
+		row(fmt.Sprintf("reproducible: build digests, %d runs", n), fmt.Sprintf("%d distinct", len(bd)), fmt.Sprintf("ko %d distinct", len(kd)), "",
+			"informative", "")
 	}
-	p("- process start and exit, as `paved version`: %s\n", millis(v))
+
+	if vs {
+		for _, sc := range []struct {
+			key, title string
+			target     float64
+		}{
+			{vsEmpty, "go-service vs reference CLIs, empty Go cache", vsEmptyTarget},
+			{vsWarm, "go-service vs reference CLIs, warm Go cache, one-line change", vsWarmTarget},
+		} {
+			pw, rt := walls(r.vsPaved[sc.key]), totals(r.vsRef[sc.key])
+			row(ratioRow(sc.title+", median", median(pw), median(rt), "CLIs", sc.target)...)
+			row(ratioRow(sc.title+", min", minimum(pw), minimum(rt), "CLIs", 0)...)
+		}
+		var peak, refPeak int64
+		for _, ms := range r.vsPaved {
+			for _, m := range ms {
+				peak = max(peak, m.maxRSS)
+			}
+		}
+		for _, rs := range r.vsRef {
+			for _, rr := range rs {
+				refPeak = max(refPeak, rr.maxRSS)
+			}
+		}
+		row("peak RSS, go-service with signing vs reference CLIs", mib(peak), "CLIs "+mib(refPeak), "", "< 1 GiB (paved)",
+			verdict(peak < memoryTarget, mib(peak-memoryTarget)))
+	}
+
+	p("\nRatios are of medians (build: paved/ko; run: warm/cold; go-service vs reference CLIs: paved/CLIs, the CLIs' time being the sum of their commands run one after another). " +
+		"Peak RSS is ru_maxrss: the largest single process of the run, paved or a process it started (go, the worker); for the CLIs, the largest of their commands.\n")
+
+	if basic {
+		p("\n## Digests\n\n")
+		p("- paved run (cold caches): %s\n", strings.Join(code(pd), ", "))
+		p("- paved build: %s\n", strings.Join(code(bd), ", "))
+		p("- ko build: %s\n", strings.Join(code(kd), ", "))
+
+		p("\n## Where paved's time goes\n\n")
+		p("Median step durations from the run reports (steps may overlap).\n\n")
+		for _, bench := range []string{"build", "run-cold", "run-warm"} {
+			title := map[string]string{"build": "paved build", "run-cold": "paved run, cold cache", "run-warm": "paved run, warm cache"}[bench]
+			p("- %s: %s\n", title, r.stepMedians(bench))
+		}
+		p("- process start and exit, as `paved version`: %s\n", millis(v))
+	}
+
+	if vs {
+		p("\n## go-service vs reference CLIs: where the time goes\n\n")
+		p("Medians. The CLIs run one after another, so their wall clock is the sum of their commands. paved's steps overlap " +
+			"(test ‖ build, then sbom ‖ scan, publish, then sign ‖ attest), so its step durations add up to more than its wall clock. " +
+			"`crane manifest` counts as attestation work: only the attestations need the platform digests. " +
+			"CPU time is user and system time of the processes and all they started (from wait4): unlike wall clock, other load on the machine barely changes it.\n\n")
+		row("work", "CLIs, empty Go cache", "paved, empty Go cache", "CLIs, warm, one-line change", "paved, warm, one-line change")
+		row("---", "---:", "---:", "---:", "---:")
+		for _, g := range workGroups {
+			row(g.name, secs(r.refGroup(vsEmpty, g.name)), secs(r.pavedGroup(vsEmpty, g.steps)),
+				secs(r.refGroup(vsWarm, g.name)), secs(r.pavedGroup(vsWarm, g.steps)))
+		}
+		row("**wall clock**", secs(median(totals(r.vsRef[vsEmpty]))), secs(median(walls(r.vsPaved[vsEmpty]))),
+			secs(median(totals(r.vsRef[vsWarm]))), secs(median(walls(r.vsPaved[vsWarm]))))
+		cpus := func(sc string) (ref, paved time.Duration) {
+			var rd, pd []time.Duration
+			for _, rr := range r.vsRef[sc] {
+				rd = append(rd, rr.cpu)
+			}
+			for _, m := range r.vsPaved[sc] {
+				pd = append(pd, m.cpu)
+			}
+			return median(rd), median(pd)
+		}
+		re, pe := cpus(vsEmpty)
+		rw, pw := cpus(vsWarm)
+		row("CPU time (user + sys)", secs(re), secs(pe), secs(rw), secs(pw))
+
+		p("\nEach reference command:\n\n")
+		row("reference command", "paved step", "empty Go cache", "warm, one-line change")
+		row("---", "---", "---:", "---:")
+		var names []string
+		for _, sc := range []string{vsEmpty, vsWarm} {
+			for _, rr := range r.vsRef[sc] {
+				for _, c := range rr.cmds {
+					if !slices.Contains(names, c.name) {
+						names = append(names, c.name)
+					}
+				}
+			}
+		}
+		cmdMedian := func(sc, name string) string {
+			var d []time.Duration
+			for _, rr := range r.vsRef[sc] {
+				for _, c := range rr.cmds {
+					if c.name == name {
+						d = append(d, c.wall)
+					}
+				}
+			}
+			if len(d) == 0 {
+				return ""
+			}
+			return secs(median(d))
+		}
+		for _, name := range names {
+			row("`"+name+"`", counterpart(name), cmdMedian(vsEmpty, name), cmdMedian(vsWarm, name))
+		}
+		p("\nEach paved step:\n\n")
+		p("- empty Go cache: %s\n", r.stepMedians(vsEmpty))
+		p("- warm Go cache, one-line change: %s\n", r.stepMedians(vsWarm))
+	}
 
 	p("\n## Rounds\n\n")
-	row("round", "paved build", "ko build", "run cold", "run warm")
-	row("---:", "---:", "---:", "---:", "---:")
+	var head []string
+	if basic {
+		head = append(head, "paved build", "ko build", "run cold", "run warm")
+	}
+	if vs {
+		head = append(head, "paved, empty Go cache", "CLIs, empty Go cache", "paved, warm, changed", "CLIs, warm, changed")
+	}
+	row(append([]string{"round"}, head...)...)
+	row(slices.Repeat([]string{"---:"}, len(head)+1)...)
 	for i := range n {
-		row(fmt.Sprint(i+1), secs(r.pavedBuild[i].wall), secs(r.koBuild[i].wall), secs(r.coldRun[i].wall), secs(r.warmRun[i].wall))
+		cells := []string{fmt.Sprint(i + 1)}
+		if basic {
+			cells = append(cells, secs(r.pavedBuild[i].wall), secs(r.koBuild[i].wall), secs(r.coldRun[i].wall), secs(r.warmRun[i].wall))
+		}
+		if vs {
+			cells = append(cells, secs(r.vsPaved[vsEmpty][i].wall), secs(r.vsRef[vsEmpty][i].total),
+				secs(r.vsPaved[vsWarm][i].wall), secs(r.vsRef[vsWarm][i].total))
+		}
+		row(cells...)
 	}
 	if len(r.failures) > 0 {
 		p("\n## Failures\n\n")
@@ -182,6 +328,80 @@ func (r *results) markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// workGroups are the golden path's steps, with paved's names for them.
+var workGroups = []struct {
+	name  string
+	steps []string
+}{
+	{"test", []string{"test"}},
+	{"build + publish", []string{"build", "publish"}},
+	{"sbom", []string{"sbom"}},
+	{"scan", []string{"scan"}},
+	{"sign", []string{"sign"}},
+	{"attest", []string{"attest"}},
+}
+
+// counterpart names the work group a reference command belongs to.
+func counterpart(cmd string) string {
+	switch {
+	case strings.HasPrefix(cmd, "go "):
+		return "test"
+	case strings.HasPrefix(cmd, "ko "):
+		return "build + publish"
+	case strings.HasPrefix(cmd, "syft "):
+		return "sbom"
+	case strings.HasPrefix(cmd, "trivy "), cmd == "govulncheck":
+		return "scan"
+	case strings.HasPrefix(cmd, "cosign sign"):
+		return "sign"
+	default: // cosign attest, and crane manifest, which only the attestations need
+		return "attest"
+	}
+}
+
+// refGroup is the median over runs of the reference commands' time on one
+// work group.
+func (r *results) refGroup(scenario, group string) time.Duration {
+	var d []time.Duration
+	for _, rr := range r.vsRef[scenario] {
+		var sum time.Duration
+		for _, c := range rr.cmds {
+			if counterpart(c.name) == group {
+				sum += c.wall
+			}
+		}
+		d = append(d, sum)
+	}
+	return median(d)
+}
+
+// pavedGroup is the median over runs of the sum of paved's steps.
+func (r *results) pavedGroup(scenario string, steps []string) time.Duration {
+	var d []time.Duration
+	for i := range len(r.vsPaved[scenario]) {
+		var sum time.Duration
+		for _, s := range steps {
+			if ds := r.steps[scenario][s]; i < len(ds) {
+				sum += ds[i]
+			}
+		}
+		d = append(d, sum)
+	}
+	return median(d)
+}
+
+// stepMedians lists the median duration of each paved step of a benchmark.
+func (r *results) stepMedians(bench string) string {
+	var cells []string
+	for _, s := range r.stepOrder[bench] {
+		cells = append(cells, fmt.Sprintf("%s %s", s, millis(median(r.steps[bench][s]))))
+	}
+	if len(cells) == 0 {
+		return "none"
+	}
+	return strings.Join(cells, ", ")
 }
 
 func code(ss []string) []string {
