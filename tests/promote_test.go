@@ -9,7 +9,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -30,19 +29,11 @@ const sourceRepo = "https://github.com/acme/go-service"
 // service's checkout is, and returns the commit.
 func gitInit(t *testing.T, dir string) string {
 	t.Helper()
-	git := func(args ...string) string {
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.test"}, args...)...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q", "-b", "main")
-	git("remote", "add", "origin", sourceRepo+".git")
-	git("add", ".")
-	git("commit", "-q", "-m", "service")
-	return git("rev-parse", "HEAD")
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "remote", "add", "origin", sourceRepo+".git")
+	git(t, dir, "add", ".")
+	git(t, dir, "commit", "-q", "-m", "service")
+	return git(t, dir, "rev-parse", "HEAD")
 }
 
 // destinationEmpty fails t when repo holds any tag or the digest.
