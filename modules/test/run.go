@@ -262,6 +262,11 @@ func vet(ctx context.Context, dir string, env []string, pkgs []string) ([]string
 	if len(diags) == 0 {
 		return nil, fmt.Errorf("go vet in %s: %w: %s", dir, err, strings.TrimSpace(out.String()))
 	}
+	// With -trimpath, vet names files by absolute path where it would
+	// otherwise name them relative to dir, as people read them.
+	for i, d := range diags {
+		diags[i] = strings.TrimPrefix(d, dir+string(filepath.Separator))
+	}
 	return diags, nil
 }
 
