@@ -262,12 +262,30 @@ func vet(ctx context.Context, dir string, env []string, pkgs []string) ([]string
 	if len(diags) == 0 {
 		return nil, fmt.Errorf("go vet in %s: %w: %s", dir, err, strings.TrimSpace(out.String()))
 	}
-	// With -trimpath, vet names files by absolute path where it would
-	// otherwise name them relative to dir, as people read them.
 	for i, d := range diags {
-		diags[i] = strings.TrimPrefix(d, dir+string(filepath.Separator))
+		diags[i] = relative(d, dir)
 	}
 	return diags, nil
+}
+
+// relative names a diagnostic's file relative to dir, as people read it.
+// With -trimpath, vet names files by absolute path, and replays a cached
+// diagnostic with the path of the directory it first ran in (the cache key
+// holds the files' contents, not their place): the file is found again
+// under dir by the longest tail of that path that exists there.
+func relative(diag, dir string) string {
+	file, rest, ok := strings.Cut(diag, ":")
+	if !ok || !filepath.IsAbs(file) {
+		return diag
+	}
+	parts := strings.Split(filepath.ToSlash(file), "/")
+	for i := 1; i < len(parts); i++ {
+		rel := filepath.Join(parts[i:]...)
+		if _, err := os.Stat(filepath.Join(dir, rel)); err == nil {
+			return rel + ":" + rest
+		}
+	}
+	return diag
 }
 
 // parseVet turns go vet's output into one entry per diagnostic: "# pkg"

@@ -454,3 +454,20 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 		t.Errorf("Run = %v, %v; want nil and context.Canceled", res, err)
 	}
 }
+
+// TestRelative covers vet's replayed diagnostics: with -trimpath a cached
+// diagnostic carries the directory of the run that filled the cache.
+func TestRelative(t *testing.T) {
+	dir := writeModule(t, map[string]string{"v/v.go": "package v\n"})
+	for in, want := range map[string]string{
+		filepath.Join(dir, "v", "v.go") + ":6:28: bad": filepath.FromSlash("v/v.go") + ":6:28: bad",
+		"/tmp/another-run/001/v/v.go:6:28: bad":        filepath.FromSlash("v/v.go") + ":6:28: bad",
+		"/tmp/another-run/001/w/gone.go:1:1: bad":      "/tmp/another-run/001/w/gone.go:1:1: bad",
+		"v/v.go:6:28: bad":                             "v/v.go:6:28: bad",
+		"no colon at all":                              "no colon at all",
+	} {
+		if got := relative(in, dir); got != want {
+			t.Errorf("relative(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
