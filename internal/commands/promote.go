@@ -170,7 +170,7 @@ func evaluateAndPrint(c *cobra.Command, ref string, p promote.Policy, vulnDB str
 	ctx := c.Context()
 	d, verdict, err := promote.Resolve(ctx, ref, build.RegistryOptions(ctx)...)
 	if err != nil {
-		return usageIfPolicy(err)
+		return err
 	}
 	ev, err := worker.Evaluator{VulnDB: vulnDB}.Evaluate(ctx, d, p)
 	if err != nil {
@@ -207,14 +207,6 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func usageIfPolicy(err error) error {
-	var pe *promote.PolicyError
-	if errors.As(err, &pe) {
-		return &UsageError{Err: err}
-	}
-	return err
 }
 
 func newPromote() *cobra.Command {
@@ -342,7 +334,7 @@ func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, repo
 			fmt.Fprintln(out, res.Destination)
 		}
 	}
-	return usageIfPolicy(err)
+	return err
 }
 
 func writeReportFile(path string, v any) error {
