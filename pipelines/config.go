@@ -63,6 +63,9 @@ type TestConfig struct {
 	Coverage *float64 `yaml:"coverage"` // minimum statement coverage, percent
 	Packages []string `yaml:"packages"`
 	Vet      *bool    `yaml:"vet"`
+	// Env names the variables the tests read. Their values (never stored,
+	// only hashed) are part of the test step's cache key.
+	Env []string `yaml:"env"`
 }
 
 // Defaults.
@@ -142,6 +145,11 @@ func (c Config) validate() error {
 	if cov := c.Test.Coverage; cov != nil && (*cov < 0 || *cov > 100) {
 		return &ConfigError{Field: ConfigFile + ": test.coverage", Msg: fmt.Sprintf("%v is not a percentage between 0 and 100", *cov)}
 	}
+	for _, name := range c.Test.Env {
+		if !envName.MatchString(name) {
+			return &ConfigError{Field: ConfigFile + ": test.env", Msg: fmt.Sprintf("%q is not a variable name (want letters, digits and _, such as DATABASE_URL)", name)}
+		}
+	}
 	for _, p := range c.Platforms {
 		if _, err := ParsePlatform(p); err != nil {
 			return &ConfigError{Field: ConfigFile + ": platforms", Msg: err.Error()}
@@ -166,6 +174,8 @@ func (c Config) validate() error {
 	}
 	return nil
 }
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var knownSeverity = map[string]bool{"CRITICAL": true, "HIGH": true, "MEDIUM": true, "LOW": true, "UNKNOWN": true}
 

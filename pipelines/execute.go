@@ -36,6 +36,8 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 	if err != nil {
 		return nil, err
 	}
+	// Fill reads the steps' files; after it, they can go.
+	defer o.Close()
 	rep.Finish(o, time.Now())
 	var fillErr error
 	if run.Fill != nil {

@@ -49,6 +49,23 @@ type Outcome struct {
 	Results map[string]*Result
 	// Err joins the StepErrors of the failed steps; nil when all succeeded.
 	Err error
+
+	release  func() error
+	closed   sync.Once
+	closeErr error
+}
+
+// Close removes the run's temporary files (the work directory it made and
+// what failed steps staged in the cache) and lets a prune evict the cache
+// entries the run used. The Results' Dirs are gone afterwards: read or copy
+// what you need first.
+func (o *Outcome) Close() error {
+	o.closed.Do(func() {
+		if o.release != nil {
+			o.closeErr = o.release()
+		}
+	})
+	return o.closeErr
 }
 
 // Runner executes graphs. The zero value runs steps with no cache, no
@@ -61,7 +78,7 @@ type Runner struct {
 	// Tracing wraps each step in a span; nil records none.
 	Tracing *Tracing
 	// WorkDir holds the files of steps that are not cached; default a
-	// temporary directory.
+	// temporary directory, removed when the Outcome is closed.
 	WorkDir string
 	// Concurrency bounds how many steps run at once; 0 means no bound.
 	Concurrency int
@@ -69,11 +86,14 @@ type Runner struct {
 
 // Run executes g: each step starts once all it needs have succeeded; a step
 // whose need failed or was skipped is skipped. Run returns an error only when
-// the graph itself is invalid; step failures are in the Outcome.
+// the graph itself is invalid; step failures are in the Outcome, which the
+// caller must Close.
 func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
+	held := &holds{}
+	release := held.release
 	work := r.WorkDir
 	if work == "" {
 		d, err := os.MkdirTemp("", "paved-run-")
@@ -81,6 +101,13 @@ func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 			return nil, err
 		}
 		work = d
+		release = func() error {
+			err := held.release()
+			if rmErr := os.RemoveAll(d); rmErr != nil {
+				err = errors.Join(err, fmt.Errorf("removing the run's work directory: %w", rmErr))
+			}
+			return err
+		}
 	}
 	var sem chan struct{}
 	if r.Concurrency > 0 {
@@ -138,7 +165,7 @@ func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 			if r.Progress != nil {
 				r.Progress.Started(rep.Name)
 			}
-			step := r.wrap(nd.step)
+			step := r.wrap(nd.step, held)
 			start := time.Now()
 			res, err := step.Run(ctx, Inputs{Deps: deps, OutDir: out})
 			rep.DurationMs = time.Since(start).Milliseconds()
@@ -163,7 +190,7 @@ func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 	}
 	wg.Wait()
 
-	o := &Outcome{Steps: reports, Results: map[string]*Result{}}
+	o := &Outcome{Steps: reports, Results: map[string]*Result{}, release: release}
 	var errs []error
 	for i, rep := range reports {
 		if results[i] != nil {

@@ -60,7 +60,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 				return nil, &pipelines.ConfigError{Field: "--coverage", Msg: fmt.Sprintf("%v is not a percentage between 0 and 100", cov)}
 			}
 		}
-		g.Add(&testStep{opts: test.Options{Dir: r.Context.Dir, Packages: cfg.Test.Packages, MinCoverage: cov, SkipVet: !*cfg.Test.Vet}})
+		g.Add(&testStep{opts: test.Options{Dir: r.Context.Dir, Packages: cfg.Test.Packages, MinCoverage: cov, SkipVet: !*cfg.Test.Vet}, env: cfg.Test.Env})
 		needs = append(needs, "test")
 	}
 	if withBuild {

@@ -97,11 +97,23 @@ func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error
 	if err != nil {
 		return nil, err
 	}
-	k := runner.NewKey().String("step", step).String("go", tc.Version).JSON("env", tc.Env)
+	if root, err = filepath.Abs(root); err != nil {
+		return nil, err
+	}
+	k := runner.NewKey().String("step", step).String("go", tc.Version)
+	// Read now, not with the toolchain: a library caller may run twice in
+	// one process with another environment.
+	envKey(k, "env:", goEnvKeys)
+	if err := goEnvFile(k); err != nil {
+		return nil, err
+	}
 	rel, _ := filepath.Rel(root, dir)
 	k.String("dir", filepath.ToSlash(rel))
 	if err := k.Dir("module", root, skipSource); err != nil {
 		return nil, fmt.Errorf("hashing source %s: %w", root, err)
+	}
+	if err := moduleInputs(k, dir, root); err != nil {
+		return nil, err
 	}
 	return k, nil
 }

@@ -24,6 +24,9 @@ type TestValue struct {
 // testStep runs the service's Go tests with the coverage gate.
 type testStep struct {
 	opts test.Options
+	// env names the variables the tests read (paved.yaml test.env): go
+	// test inherits them, and their values key the step.
+	env []string
 }
 
 var _ runner.Keyed = (*testStep)(nil)
@@ -40,6 +43,7 @@ func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 		MinCoverage float64
 		SkipVet     bool
 	}{s.opts.Packages, s.opts.MinCoverage, s.opts.SkipVet})
+	envKey(k, "test.env:", s.env)
 	return k.Sum(), nil
 }
 
