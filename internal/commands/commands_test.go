@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,6 +60,9 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"test", "--source", src, "--report", "/does/not/exist/r.json"}, "--report"},
 		{[]string{"test", "--source", src + "/missing"}, "--source"},
 		{[]string{"deploy"}, "unknown command"},
+		{[]string{"test", "--source", src, "--cache-max-size", "10M"}, "--cache-max-size"},
+		{[]string{"cache", "prune", "--max-size", "lots"}, "--max-size"},
+		{[]string{"cache", "prune", "--max-age", "2w"}, "--max-age"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -120,4 +124,49 @@ func TestKeylessWithoutTokenIsAUsageError(t *testing.T) {
 	if ExitCode(err) != ExitUsage {
 		t.Fatalf("--key with --keyless: %v", err)
 	}
+}
+
+func TestCachePrunePrintsWhatItFreed(t *testing.T) {
+	dir := t.TempDir()
+	c, err := runner.NewCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real entry, stored by a run.
+	var g runner.Graph
+	g.Add(blobStep{})
+	o, err := (&runner.Runner{Cache: c, WorkDir: t.TempDir()}).Run(context.Background(), &g)
+	if err != nil || o.Err != nil {
+		t.Fatal(err, o.Err)
+	}
+	o.Close()
+
+	out, _, err := pavedCmd(t, "cache", "prune", "--cache-dir", dir, "--max-size", "10KB")
+	if err != nil || !strings.Contains(out, "freed 0 B (0 entries)") {
+		t.Fatalf("within the bound: %q, %v", out, err)
+	}
+	out, _, err = pavedCmd(t, "cache", "prune", "--cache-dir", dir, "--max-size", "1KB")
+	if err != nil || !strings.Contains(out, "freed 2.0 KiB (1 entries)") || !strings.Contains(out, "0 entries, 0 B left") {
+		t.Fatalf("over the bound: %q, %v", out, err)
+	}
+}
+
+func TestCacheMaxSizeFromEnvironment(t *testing.T) {
+	t.Setenv(CacheMaxSizeEnv, "lots")
+	_, _, err := pavedCmd(t, "test", "--source", t.TempDir())
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), CacheMaxSizeEnv) {
+		t.Fatalf("err = %v, want a usage error naming %s", err, CacheMaxSizeEnv)
+	}
+}
+
+// blobStep stores 2 KiB under a fixed key.
+type blobStep struct{}
+
+func (blobStep) Name() string                                       { return "blob" }
+func (blobStep) Key(context.Context, runner.Inputs) (string, error) { return "k", nil }
+func (blobStep) Run(_ context.Context, in runner.Inputs) (*runner.Result, error) {
+	if err := os.WriteFile(filepath.Join(in.OutDir, "blob"), make([]byte, 2048), 0o644); err != nil {
+		return nil, err
+	}
+	return runner.NewResult("blob", "")
 }

@@ -22,13 +22,15 @@ type RunOptions struct {
 	Coverage  float64
 	CacheDir  string
 	NoCache   bool
-	Report    string
-	JSON      bool
-	VulnDB    string
-	Key       string
-	Keyless   bool
-	FulcioURL string
-	RekorURL  string
+	// CacheMaxSize bounds the cache after the run ("" for the default).
+	CacheMaxSize string
+	Report       string
+	JSON         bool
+	VulnDB       string
+	Key          string
+	Keyless      bool
+	FulcioURL    string
+	RekorURL     string
 }
 
 // AddFlags registers the flags; build and test register the ones they use.
@@ -52,6 +54,7 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 	}
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "step cache directory (default $XDG_CACHE_HOME/paved)")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, reading and writing no cache")
+	fs.StringVar(&o.CacheMaxSize, "cache-max-size", "", "after the run, evict the least recently used step results beyond this size, such as 2GB; 0 keeps all (default $"+CacheMaxSizeEnv+", else 10GiB)")
 	fs.StringVar(&o.Report, "report", "", "also write the JSON run report to this file")
 	fs.BoolVar(&o.JSON, "json", false, "print the run report on stdout instead of progress and the image reference")
 }
@@ -68,6 +71,9 @@ func (o *RunOptions) Validate(fs *pflag.FlagSet) error {
 	}
 	if o.Key != "" && o.Keyless {
 		return &UsageError{Err: fmt.Errorf("--key and --keyless: choose one way to sign")}
+	}
+	if _, err := cacheMaxSize(fs, "cache-max-size"); err != nil {
+		return err
 	}
 	if o.Report != "" {
 		if info, err := os.Stat(filepath.Dir(o.Report)); err != nil || !info.IsDir() {
@@ -89,9 +95,11 @@ func (o *RunOptions) pipelineOptions(fs *pflag.FlagSet) pipelines.Options {
 
 // cacheDir is --cache-dir, else $XDG_CACHE_HOME/paved (the OS's user cache
 // directory when XDG_CACHE_HOME is unset).
-func (o *RunOptions) cacheDir() (string, error) {
-	if o.CacheDir != "" {
-		return o.CacheDir, nil
+func (o *RunOptions) cacheDir() (string, error) { return cacheDir(o.CacheDir) }
+
+func cacheDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
 	}
 	base, err := os.UserCacheDir()
 	if err != nil {

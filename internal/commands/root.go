@@ -28,6 +28,7 @@ func New(version string, stdout, stderr io.Writer) *cobra.Command {
 		newVerify(),
 		newPolicy(),
 		newPromote(),
+		newCache(),
 	)
 	return root
 }

@@ -115,6 +115,7 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	if display != nil {
 		display.Close()
 	}
+	boundCache(c, r.Cache)
 	if r.Tracing != nil {
 		// A collector that is down must not fail or hang the run.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3e9)
@@ -142,6 +143,26 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 		fmt.Fprintln(stdout, rep.Image.Ref)
 	}
 	return runErr
+}
+
+// boundCache applies the cache's size bound after a run, so a CI cache
+// directory or a laptop's does not grow without end. A failure to prune
+// is a warning: the run itself is done.
+func boundCache(c *cobra.Command, cache *runner.Cache) {
+	if cache == nil || c.Context().Err() != nil {
+		return
+	}
+	max, err := cacheMaxSize(c.Flags(), "cache-max-size")
+	if err != nil || max == 0 {
+		return
+	}
+	p, err := cache.Prune(c.Context(), runner.PruneOptions{MaxSize: max})
+	switch {
+	case err != nil:
+		fmt.Fprintf(c.ErrOrStderr(), "paved: warning: bounding the cache: %v\n", err)
+	case p.Evicted > 0 || p.Stale > 0:
+		fmt.Fprintf(c.ErrOrStderr(), "paved: cache bound %s: %s\n", runner.FormatSize(max), p)
+	}
 }
 
 // printFindings tells people what failed and where to look.
