@@ -192,13 +192,14 @@ func (c *Cache) commit(key, staged string, r *Result, h *holds) (*Result, error)
 		return nil, err
 	}
 	if err := os.Rename(staged, dst); err != nil {
-		// Another run stored the same key first; its entry is as good.
-		stored, lerr := c.lookup(key, h)
-		if lerr != nil || stored == nil {
-			return nil, fmt.Errorf("storing cache entry %s: %w", dst, errors.Join(err, lerr))
+		if _, statErr := os.Stat(filepath.Join(dst, resultFile)); statErr != nil {
+			return nil, fmt.Errorf("storing cache entry %s: %w", dst, err)
 		}
-		stored.Cached = false
-		return stored, nil
+		// Another run stored the same key first. Hand on this run's own
+		// result from staging, which goes when the run ends.
+		out := *r
+		out.Dir = filepath.Join(staged, filesDir)
+		return &out, nil
 	}
 	// The lock taken at staging moved with the directory: the run still
 	// holds the entry it wrote.
@@ -244,6 +245,10 @@ func (s *cachedStep) Run(ctx context.Context, in Inputs) (*Result, error) {
 			return nil, err
 		} else if ok {
 			return r, nil
+		}
+		// It no longer holds (a wiped registry): make room for the new one.
+		if err := s.cache.discard(filepath.Dir(r.Dir)); err != nil {
+			return nil, err
 		}
 	}
 	staged, err := s.cache.stage(s.holds)

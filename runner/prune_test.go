@@ -258,3 +258,23 @@ func TestRunCleansUp(t *testing.T) {
 		})
 	}
 }
+
+// A result that no longer holds is replaced in the cache by the fresh one,
+// not kept beside it.
+func TestCacheReplacesAStaleEntry(t *testing.T) {
+	c, _ := NewCache(t.TempDir())
+	s := &revalidating{keyedFuncStep: keyedFuncStep{&funcStep{name: "publish", key: func(Inputs) string { return "k" }}}}
+	s.run = func(context.Context, Inputs) (*Result, error) { return NewResult(s.runs.Load(), "") }
+	r := &Runner{Cache: c, WorkDir: t.TempDir()}
+	for _, fresh := range []bool{true, false, true} {
+		s.fresh = fresh
+		o := runSteps(t, r, s)
+		o.Close()
+	}
+	o := runSteps(t, r, s)
+	defer o.Close()
+	var v int
+	if err := o.Results["publish"].Decode(&v); err != nil || v != 2 || !o.Steps[0].Cached {
+		t.Fatalf("served %d (cached %v, %v), want the second run's result from the cache", v, o.Steps[0].Cached, err)
+	}
+}
