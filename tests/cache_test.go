@@ -30,6 +30,7 @@ func TestCachePruneAndNoLeftovers(t *testing.T) {
 	}
 
 	run()
+	t.Logf("the cache holds %d bytes after a run", treeSize(t, cache))
 	const bound = 1_000_000
 	if n := treeSize(t, cache); n <= bound {
 		t.Fatalf("the cache holds %d bytes after a run: too little for the prune to have work", n)
@@ -41,6 +42,7 @@ func TestCachePruneAndNoLeftovers(t *testing.T) {
 	if n := treeSize(t, cache); n > bound {
 		t.Fatalf("after prune --max-size 1MB the cache holds %d bytes\n%s", n, pr.stdout)
 	}
+	t.Logf("%s", pr.stdout)
 
 	// The next run rebuilds what was evicted, then the bound from the
 	// environment applies after it.
