@@ -3,6 +3,8 @@ package testtools
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -78,4 +80,25 @@ func setShort(t *testing.T, short bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { flag.Set("test.short", old) })
+}
+
+// TestGoInstallUsesCache: a binary already in the cache (as .ci/run leaves
+// it) is used as is, even under -short, with no go command run.
+func TestGoInstallUsesCache(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(DirEnv, dir)
+	t.Setenv("CI", "true")
+	t.Setenv("PATH", "") // no go command to run
+	setShort(t, true)
+	want := filepath.Join(dir, "tool-v1.2.3", "tool")
+	if err := os.MkdirAll(filepath.Dir(want), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(want, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if how, msg := outcome(t, func(tb testing.TB) { got = GoInstall(tb, "example.invalid/cmd/tool", "v1.2.3") }); how != "returned" || got != want {
+		t.Errorf("GoInstall = %q (%s %s), want %s", got, how, msg, want)
+	}
 }
