@@ -81,8 +81,8 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // on a branch, a pull request, nothing new the second time, and, once
 // merged, a deployment of the next build that lists every commit since.
 func TestPromotionGitOps(t *testing.T) {
-	cosign := testtools.Cosign(t, "v3.1.3")
-	reg := registry(t)
+	reg := registry(t) // first: where it is missing, the test ends before building cosign
+	cosign := testtools.Cosign(t, testtools.CosignV3)
 	key, pub := keyPair(t, cosign, keyPassword)
 	signEnv := []string{"COSIGN_PASSWORD=" + keyPassword}
 	cache := t.TempDir()

@@ -54,8 +54,8 @@ func destinationEmpty(t *testing.T, repo, digest string) {
 // TestPromotion promotes what the golden path published, with cosign
 // checking the destination, and tries every way an image must be refused.
 func TestPromotion(t *testing.T) {
-	cosign := testtools.Cosign(t, "v3.1.3")
-	reg := registry(t)
+	reg := registry(t) // first: where it is missing, the test ends before building cosign
+	cosign := testtools.Cosign(t, testtools.CosignV3)
 	key, pub := keyPair(t, cosign, keyPassword)
 	_, otherPub := keyPair(t, cosign, "other")
 	signEnv := []string{"COSIGN_PASSWORD=" + keyPassword}
@@ -312,8 +312,8 @@ func faultyProxy(t *testing.T, reg string, offset int64, failPut bool) string {
 // each promotion completes and verifies, or fails cleanly, and a tag at
 // the destination only ever points at a whole image.
 func TestPromotionThroughFaults(t *testing.T) {
-	cosign := testtools.Cosign(t, "v3.1.3")
-	reg := registry(t)
+	reg := registry(t) // first: where it is missing, the test ends before building cosign
+	cosign := testtools.Cosign(t, testtools.CosignV3)
 	key, pub := keyPair(t, cosign, keyPassword)
 	src := copyExample(t)
 	r := paved(t, []string{"COSIGN_PASSWORD=" + keyPassword}, "run", "go-service", "--source", src, "--image", reg+"/staging/svc", "--key", key, "--cache-dir", t.TempDir())

@@ -65,8 +65,8 @@ func cosignRun(t *testing.T, cosign string, args ...string) (string, error) {
 // against a real registry, then checks what it published with the
 // ecosystem's own tool.
 func TestSupplyChainVerifiesWithCosign(t *testing.T) {
-	cosign := testtools.Cosign(t, "v3.1.3")
-	reg := registry(t)
+	reg := registry(t) // first: where it is missing, the test ends before building cosign
+	cosign := testtools.Cosign(t, testtools.CosignV3)
 	src := copyExample(t)
 	key, pub := keyPair(t, cosign, keyPassword)
 	repo := reg + "/demo/signed"

@@ -6,56 +6,48 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/pavedhq/paved/internal/testtools/ci"
+	"github.com/pavedhq/paved/internal/testtools/toolcache"
 )
 
 // DirEnv names a directory that overrides the cache directory for tool
 // binaries, so CI can keep them with its other caches.
-const DirEnv = "PAVED_TEST_TOOLS"
+const DirEnv = toolcache.DirEnv
 
-// Cosign returns the path of the cosign CLI at version ("v3.1.3",
-// "v2.6.2"), built with go install on first use and cached. It skips t when
-// the binary cannot be built, with the reason.
+// The cosign CLI releases the tests verify paved's output with.
+const (
+	CosignV3 = toolcache.CosignV3
+	CosignV2 = toolcache.CosignV2
+)
+
+// Cosign returns the path of the cosign CLI at version (CosignV3,
+// CosignV2), built with go install on first use and cached. When it cannot
+// be had, t skips with the reason, or fails in CI.
 func Cosign(t testing.TB, version string) string {
 	t.Helper()
-	major := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 2)[0]
-	pkg := "github.com/sigstore/cosign/cmd/cosign"
-	if major != "1" && major != "0" {
-		pkg = "github.com/sigstore/cosign/v" + major + "/cmd/cosign"
-	}
-	return GoInstall(t, pkg, version)
+	tool := toolcache.Cosign(version)
+	return GoInstall(t, tool.Pkg, tool.Version)
 }
 
 // GoInstall returns the path of the binary `go install pkg@version`
 // builds, cached under the user cache directory (or $PAVED_TEST_TOOLS) by
 // name and version. Concurrent test processes build it once. The first
-// build of a large tool can take minutes; a build cut short by the test's
-// deadline skips t and resumes from Go's build cache on the next run.
+// build of a large tool can take minutes (.ci/run builds them before the
+// tests); a build cut short by the test's deadline resumes from Go's build
+// cache on the next run. Whatever keeps the tool from t (a failed build,
+// the deadline, -short) skips t locally and fails it in CI.
 func GoInstall(t testing.TB, pkg, version string) string {
 	t.Helper()
+	tool := toolcache.Tool{Pkg: pkg, Version: version}
+	if path, ok := tool.Cached(); ok {
+		return path
+	}
 	if testing.Short() {
-		t.Skipf("-short: not building %s@%s", pkg, version)
+		ci.Unavailable(t, "-short: not building %s@%s", pkg, version)
 	}
-	bin := filepath.Base(pkg)
-	dir, err := toolDir(bin + "-" + version)
-	if err != nil {
-		t.Skipf("no cache directory for %s@%s: %v", pkg, version, err)
-	}
-	path := filepath.Join(dir, bin)
-	if ok, _ := executable(path); ok {
-		return path
-	}
-	unlock, err := lock(dir + ".lock")
-	if err != nil {
-		t.Skipf("locking the cache for %s@%s: %v", pkg, version, err)
-	}
-	defer unlock()
-	if ok, _ := executable(path); ok { // another process built it meanwhile
-		return path
-	}
-
 	ctx := context.Background()
 	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if d, ok := dt.Deadline(); ok {
@@ -64,69 +56,13 @@ func GoInstall(t testing.TB, pkg, version string) string {
 			defer cancel()
 		}
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), bin+"-build-")
-	if err != nil {
-		t.Skipf("building %s@%s: %v", pkg, version, err)
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, "go", "install", pkg+"@"+version)
-	cmd.Env = toolEnv(tmp)
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Skipf("building %s@%s did not finish before the test deadline (%s); run again, Go's build cache keeps the progress", pkg, version, time.Since(start).Round(time.Second))
-	}
+	path, err := tool.Install(ctx)
 	if err != nil {
-		t.Skipf("cannot build %s@%s (offline, or the module proxy lacks a dependency): %v\n%s", pkg, version, err, tail(out, 2000))
-	}
-	if err := os.Rename(filepath.Join(tmp, bin), path); err != nil {
-		t.Skipf("building %s@%s: %v", pkg, version, err)
+		ci.Unavailable(t, "%v", err)
 	}
 	t.Logf("built %s@%s in %s", pkg, version, time.Since(start).Round(time.Second))
 	return path
-}
-
-func toolDir(name string) (string, error) {
-	base := os.Getenv(DirEnv)
-	if base == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(c, "paved-test-tools")
-	}
-	dir := filepath.Join(base, name)
-	return dir, os.MkdirAll(dir, 0o755)
-}
-
-// toolEnv installs into gobin and builds the tool as its authors do: no
-// experiments from the enclosing test run, module mode outside any module.
-func toolEnv(gobin string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GOBIN", "GOEXPERIMENT", "GOFLAGS", "GOOS", "GOARCH", "CGO_ENABLED":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0")
-}
-
-func executable(path string) (bool, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return false, err
-	}
-	return fi.Mode().IsRegular() && fi.Mode()&0o111 != 0, nil
-}
-
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
 }
 
 // Run runs a tool with args and extra environment, returning its combined

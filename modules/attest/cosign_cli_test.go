@@ -15,7 +15,7 @@ import (
 // TestCosignCLIVerifiesAttestations checks paved's attestations with the
 // cosign CLI's verify-attestation, type by type.
 func TestCosignCLIVerifiesAttestations(t *testing.T) {
-	for _, v := range []string{"v3.1.3", "v2.6.2"} {
+	for _, v := range []string{testtools.CosignV3, testtools.CosignV2} {
 		t.Run(v, func(t *testing.T) {
 			cosign := testtools.Cosign(t, v)
 			ctx := context.Background()
@@ -64,7 +64,7 @@ func TestCosignCLIVerifiesAttestations(t *testing.T) {
 // default, a Sigstore bundle stored as an OCI referrer, and checks that
 // Verify finds the statement by type with the right key only.
 func TestVerifiesCosignBundleAttestations(t *testing.T) {
-	cosign := testtools.Cosign(t, "v3.1.3")
+	cosign := testtools.Cosign(t, testtools.CosignV3)
 	ctx := context.Background()
 	host := newRegistry(t)
 	ref := pushIndex(t, host)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pavedhq/paved/internal/testtools/ci"
 )
 
 func summarize(fs []Finding) []string {
@@ -235,7 +237,7 @@ func TestRunErrors(t *testing.T) {
 // on: without DBDir, Trivy goes for its database and is caught.
 func TestRunOnlineTouchesNetwork(t *testing.T) {
 	if testing.Short() {
-		t.Skip("tries a download")
+		ci.Unavailable(t, "-short: tries a download")
 	}
 	fx := service(t, "clean")
 	before := trafficTrap.Load()

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,75 +10,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/owenrumney/go-sarif/v2/sarif"
 )
 
 // SARIF 2.1.0, the format code-scanning services read.
 const (
 	SARIFVersion = "2.1.0"
 	SARIFSchema  = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json"
-)
-
-// The subset of SARIF 2.1.0 a vulnerability report uses.
-type (
-	sarifLog struct {
-		Schema  string     `json:"$schema"`
-		Version string     `json:"version"`
-		Runs    []sarifRun `json:"runs"`
-	}
-	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
-	}
-	sarifTool struct {
-		Driver sarifDriver `json:"driver"`
-	}
-	sarifDriver struct {
-		Name           string      `json:"name"`
-		Version        string      `json:"version,omitempty"`
-		InformationURI string      `json:"informationUri,omitempty"`
-		Rules          []sarifRule `json:"rules"`
-	}
-	sarifRule struct {
-		ID                   string         `json:"id"`
-		ShortDescription     sarifText      `json:"shortDescription"`
-		HelpURI              string         `json:"helpUri,omitempty"`
-		Help                 *sarifText     `json:"help,omitempty"`
-		DefaultConfiguration sarifConfig    `json:"defaultConfiguration"`
-		Properties           map[string]any `json:"properties,omitempty"`
-	}
-	sarifConfig struct {
-		Level string `json:"level"`
-	}
-	sarifText struct {
-		Text string `json:"text"`
-	}
-	sarifResult struct {
-		RuleID       string             `json:"ruleId"`
-		RuleIndex    int                `json:"ruleIndex"`
-		Level        string             `json:"level"`
-		Message      sarifText          `json:"message"`
-		Locations    []sarifLocation    `json:"locations,omitempty"`
-		Suppressions []sarifSuppression `json:"suppressions,omitempty"`
-		Properties   map[string]any     `json:"properties,omitempty"`
-	}
-	sarifLocation struct {
-		PhysicalLocation sarifPhysical `json:"physicalLocation"`
-	}
-	sarifPhysical struct {
-		ArtifactLocation sarifArtifact `json:"artifactLocation"`
-		Region           *sarifRegion  `json:"region,omitempty"`
-	}
-	sarifArtifact struct {
-		URI string `json:"uri"`
-	}
-	sarifRegion struct {
-		StartLine int `json:"startLine"`
-	}
-	sarifSuppression struct {
-		Kind          string `json:"kind"`
-		Status        string `json:"status"`
-		Justification string `json:"justification"`
-	}
 )
 
 var sarifTools = map[string]struct{ module, uri string }{
@@ -96,71 +36,107 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			scanners = append(scanners, f.Scanner)
 		}
 	}
-	log := sarifLog{Schema: SARIFSchema, Version: SARIFVersion, Runs: []sarifRun{}}
+	log, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return fmt.Errorf("SARIF: %w", err)
+	}
 	for _, s := range scanners {
-		log.Runs = append(log.Runs, sarifRunOf(s, r.Findings))
+		log.AddRun(sarifRunOf(s, r.Findings))
+	}
+	b, err := json.Marshal(log)
+	if err != nil {
+		return fmt.Errorf("SARIF: %w", err)
+	}
+	// go-sarif v2 writes a suppression's unset location and guid as null,
+	// which the SARIF schema (and code-scanning uploads that validate
+	// against it) refuse: drop null members before writing.
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("SARIF: %w", err)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	return enc.Encode(dropNulls(doc))
 }
 
-func sarifRunOf(scanner string, fs []Finding) sarifRun {
-	tool := sarifTools[scanner]
-	run := sarifRun{
-		Tool: sarifTool{Driver: sarifDriver{
-			Name:           scanner,
-			Version:        moduleVersion(tool.module),
-			InformationURI: tool.uri,
-			Rules:          []sarifRule{},
-		}},
-		Results: []sarifResult{},
+// dropNulls removes the members whose value is null from every object in v.
+func dropNulls(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if e == nil {
+				delete(v, k)
+				continue
+			}
+			v[k] = dropNulls(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = dropNulls(e)
+		}
 	}
+	return v
+}
+
+func sarifRunOf(scanner string, fs []Finding) *sarif.Run {
+	tool := sarifTools[scanner]
+	driver := sarif.NewDriver(scanner)
+	if v := moduleVersion(tool.module); v != "" {
+		driver.WithVersion(v)
+	}
+	if tool.uri != "" {
+		driver.WithInformationURI(tool.uri)
+	}
+	driver.Rules = []*sarif.ReportingDescriptor{} // "rules": [] rather than null
+	run := sarif.NewRun(*sarif.NewTool(driver))
+	run.Results = []*sarif.Result{}
 	ruleIndex := map[string]int{}
+	severity := map[string]string{}
 	for _, f := range fs {
 		if f.Scanner != scanner {
 			continue
 		}
 		i, ok := ruleIndex[f.ID]
 		if !ok {
-			i = len(run.Tool.Driver.Rules)
+			i = len(driver.Rules)
 			ruleIndex[f.ID] = i
-			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRuleOf(f))
-		} else if rank(f.Severity) < rank(run.Tool.Driver.Rules[i].Properties["severity"].(string)) {
+			driver.Rules = append(driver.Rules, sarifRuleOf(f))
+			severity[f.ID] = f.Severity
+		} else if rank(f.Severity) < rank(severity[f.ID]) {
 			// Findings are sorted most severe first, so this only happens
 			// for hand-built reports; keep the rule at the worst severity.
-			run.Tool.Driver.Rules[i] = sarifRuleOf(f)
+			driver.Rules[i] = sarifRuleOf(f)
+			severity[f.ID] = f.Severity
 		}
-		run.Results = append(run.Results, sarifResultOf(f, i))
+		run.AddResult(sarifResultOf(f, i))
 	}
 	return run
 }
 
-func sarifRuleOf(f Finding) sarifRule {
+func sarifRuleOf(f Finding) *sarif.ReportingDescriptor {
 	title := f.Title
 	if title == "" {
 		title = f.ID
 	}
-	r := sarifRule{
-		ID:                   f.ID,
-		ShortDescription:     sarifText{Text: title},
-		DefaultConfiguration: sarifConfig{Level: sarifLevel(f.Severity)},
-		Properties: map[string]any{
-			"severity": f.Severity,
-			"tags":     []string{"security", "vulnerability", f.Severity},
-		},
+	r := sarif.NewRule(f.ID).
+		WithShortDescription(sarif.NewMultiformatMessageString(title)).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(f.Severity)))
+	r.Properties = sarif.Properties{
+		"severity": f.Severity,
+		"tags":     []string{"security", "vulnerability", f.Severity},
 	}
 	if s, ok := securitySeverity[f.Severity]; ok {
 		r.Properties["security-severity"] = s
 	}
 	if isAbsURL(f.URL) {
-		r.HelpURI = f.URL
-		r.Help = &sarifText{Text: title + "\n" + f.URL}
+		r.WithHelpURI(f.URL).WithHelp(sarif.NewMultiformatMessageString(title + "\n" + f.URL))
 	}
 	return r
 }
 
-func sarifResultOf(f Finding, ruleIndex int) sarifResult {
+func sarifResultOf(f Finding, ruleIndex int) *sarif.Result {
 	msg := fmt.Sprintf("%s %s: %s (%s)", f.Package, f.Version, f.ID, f.Severity)
 	if f.FixedVersion != "" {
 		msg += ", fixed in " + f.FixedVersion
@@ -175,17 +151,15 @@ func sarifResultOf(f Finding, ruleIndex int) sarifResult {
 			msg += ", no vulnerable symbol is called"
 		}
 	}
-	res := sarifResult{
-		RuleID:    f.ID,
-		RuleIndex: ruleIndex,
-		Level:     sarifLevel(f.Severity),
-		Message:   sarifText{Text: msg},
-		Properties: map[string]any{
-			"package":          f.Package,
-			"installedVersion": f.Version,
-			"target":           f.Target,
-			"severity":         f.Severity,
-		},
+	res := sarif.NewRuleResult(f.ID).
+		WithRuleIndex(ruleIndex).
+		WithLevel(sarifLevel(f.Severity)).
+		WithMessage(sarif.NewTextMessage(msg))
+	res.Properties = sarif.Properties{
+		"package":          f.Package,
+		"installedVersion": f.Version,
+		"target":           f.Target,
+		"severity":         f.Severity,
 	}
 	if f.FixedVersion != "" {
 		res.Properties["fixedVersion"] = f.FixedVersion
@@ -194,17 +168,17 @@ func sarifResultOf(f Finding, ruleIndex int) sarifResult {
 		res.Properties["reachable"] = *f.Reachable
 	}
 	if loc := sarifLocationOf(f); loc != nil {
-		res.Locations = []sarifLocation{*loc}
+		res.WithLocations([]*sarif.Location{loc})
 	}
 	if f.Ignored != "" {
-		res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: f.Ignored}}
+		res.WithSuppression([]*sarif.Suppression{sarif.NewSuppression("external").WithStatus("accepted").WithJustifcation(f.Ignored)})
 	}
 	return res
 }
 
 // sarifLocationOf points at the binary in the image for Trivy, and at the
 // call site (or go.mod, for a module that is only required) for govulncheck.
-func sarifLocationOf(f Finding) *sarifLocation {
+func sarifLocationOf(f Finding) *sarif.Location {
 	file, line := f.Location, 0
 	if f.Scanner == Govulncheck {
 		if i := strings.LastIndex(file, ":"); i >= 0 {
@@ -219,11 +193,11 @@ func sarifLocationOf(f Finding) *sarifLocation {
 	if file == "" {
 		return nil
 	}
-	loc := &sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: (&url.URL{Path: file}).String()}}}
+	phys := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation((&url.URL{Path: file}).String()))
 	if line > 0 {
-		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line}
+		phys.WithRegion(sarif.NewRegion().WithStartLine(line))
 	}
-	return loc
+	return sarif.NewLocationWithPhysicalLocation(phys)
 }
 
 // sarifLevel maps a severity to a SARIF level.

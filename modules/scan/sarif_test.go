@@ -3,6 +3,10 @@ package scan
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -130,6 +134,57 @@ func TestWriteSARIF(t *testing.T) {
 	if reg := raw.Runs[1].Results[0].Locations[0].PhysicalLocation.Region; reg == nil || reg.StartLine != 9 {
 		t.Errorf("call site region %+v, want line 9", reg)
 	}
+}
+
+var updateSARIF = flag.Bool("update-sarif", false, "rewrite testdata/sample.sarif")
+
+// TestWriteSARIFGolden compares the sample report's SARIF with the one
+// checked in, as JSON values (member order and spacing aside), so a change
+// of writer cannot change what code-scanning services read. The scanners'
+// versions come from this binary's build info and are left out.
+func TestWriteSARIFGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sampleReport().WriteSARIF(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "sample.sarif")
+	if *updateSARIF {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sarifValue(t, want), sarifValue(t, buf.Bytes())); diff != "" {
+		t.Errorf("SARIF differs from %s (-want +got):\n%s", golden, diff)
+	}
+	// The SARIF schema has no null member anywhere: a null fails the
+	// validation code-scanning uploads run.
+	if strings.Contains(buf.String(), "null") {
+		t.Errorf("SARIF holds a null:\n%s", buf.String())
+	}
+	if !strings.HasSuffix(buf.String(), "}\n") {
+		t.Error("SARIF does not end with a newline")
+	}
+}
+
+// sarifValue decodes a SARIF log as a JSON value without the drivers'
+// versions.
+func sarifValue(t *testing.T, b []byte) any {
+	t.Helper()
+	var all map[string]any
+	if err := json.Unmarshal(b, &all); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := all["runs"].([]any)
+	for _, r := range runs {
+		if driver, ok := r.(map[string]any)["tool"].(map[string]any)["driver"].(map[string]any); ok {
+			delete(driver, "version")
+		}
+	}
+	return all
 }
 
 func TestWriteSARIFEmpty(t *testing.T) {

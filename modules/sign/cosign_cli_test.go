@@ -9,7 +9,7 @@ import (
 )
 
 // cosignVersions are the releases whose CLI must verify paved's signatures.
-var cosignVersions = []string{"v3.1.3", "v2.6.2"}
+var cosignVersions = []string{testtools.CosignV3, testtools.CosignV2}
 
 // TestCosignCLIVerifies checks paved's signatures with the cosign CLI, an
 // implementation independent of this package's verification code path.
@@ -48,7 +48,7 @@ func TestCosignCLIVerifies(t *testing.T) {
 // it with the right key and refuses it with another: promotion must accept
 // images signed by plain cosign, not only by paved.
 func TestVerifiesCosignBundles(t *testing.T) {
-	cosign := testtools.Cosign(t, "v3.1.3")
+	cosign := testtools.Cosign(t, testtools.CosignV3)
 	ctx := context.Background()
 	host := newRegistry(t)
 	ref, _ := pushIndex(t, host, "team/svc")

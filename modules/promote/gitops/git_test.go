@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pavedhq/paved/internal/testtools/ci"
 )
 
 // These tests drive the real git CLI on real repositories in temporary
@@ -19,7 +21,7 @@ import (
 func isolate(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git on PATH")
+		ci.Unavailable(t, "no git on PATH")
 	}
 	home := t.TempDir()
 	global := filepath.Join(home, "gitconfig")

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package testtools
+package toolcache
 
 // lock is a no-op where flock is unavailable: concurrent builds then race,
 // and the last rename wins with an identical binary.

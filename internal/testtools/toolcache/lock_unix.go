@@ -1,6 +1,6 @@
 //go:build unix
 
-package testtools
+package toolcache
 
 import (
 	"fmt"
