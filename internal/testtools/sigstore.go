@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"net/http"
@@ -41,8 +42,9 @@ import (
 // Sigstore serves Fulcio's v2 signingCert and Rekor's v1 log entries
 // APIs on loopback. Its Fulcio CA comes from sigstore-go's test CA helpers
 // and embeds a real SCT from its own CT log key in each certificate; its
-// Rekor signs entry timestamps with a VirtualSigstore log key. TrustedRoot
-// describes all three as a Sigstore trusted_root.json.
+// Rekor signs entry timestamps and inclusion-proof checkpoints with a
+// VirtualSigstore log key. TrustedRoot describes all three as a Sigstore
+// trusted_root.json. Inject makes either service misbehave.
 type Sigstore struct {
 	Issuer      string // OIDC issuer put in certificates
 	FulcioURL   string
@@ -56,7 +58,47 @@ type Sigstore struct {
 
 	mu       sync.Mutex
 	entries  int
+	first    []byte   // the first logged entry's body, for RekorReplay
 	requests []string // raw request bodies, to check no secret reached them
+	fault    Fault
+}
+
+// Fault is a way for the stand-ins to answer wrongly, so tests can check
+// that a keyless signer refuses what it cannot trust. Each answer is
+// otherwise well formed and signed.
+type Fault int
+
+const (
+	NoFault Fault = iota
+	// FulcioOtherKey: Fulcio certifies a fresh key, not the one sent.
+	FulcioOtherKey
+	// FulcioOtherCA: Fulcio issues from a CA the trusted root lacks, and
+	// lists that CA's chain.
+	FulcioOtherCA
+	// FulcioBadSCT: the embedded SCT names the trusted CT log but another
+	// key signed it.
+	FulcioBadSCT
+	// RekorBadSET: Rekor signs the entry timestamp with another key.
+	RekorBadSET
+	// RekorBadInclusionProof: the inclusion proof's root hash is not the
+	// one the signed checkpoint holds.
+	RekorBadInclusionProof
+	// RekorReplay: Rekor answers with its first entry (validly signed, but
+	// for another signature) instead of the one proposed.
+	RekorReplay
+)
+
+// Inject makes the services answer with fault from now on.
+func (f *Sigstore) Inject(fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fault = fault
+}
+
+func (f *Sigstore) currentFault() Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fault
 }
 
 // Requests returns the bodies of the requests Fulcio and Rekor received.
@@ -164,14 +206,41 @@ func (f *Sigstore) signingCert(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proof of possession failed", http.StatusBadRequest)
 		return
 	}
-	leaf, err := f.issue(pub, email)
+	is := f.trustedIssuer()
+	switch f.currentFault() {
+	case FulcioOtherKey:
+		other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		pub = other.Public()
+	case FulcioOtherCA:
+		rootCert, rootKey, err := caRoot()
+		if err == nil {
+			is.cert, is.key, err = caIntermediate(rootCert, rootKey)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		is.root = rootCert
+	case FulcioBadSCT:
+		other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		is.ct = other
+	}
+	leaf, err := f.issue(pub, email, is)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	chain := []string{string(leaf), pemCert(f.interCert), pemCert(f.rootCert)}
+	chain := []string{string(leaf), pemCert(is.cert), pemCert(is.root)}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
+	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(map[string]any{"signedCertificateEmbeddedSct": map[string]any{"chain": map[string]any{"certificates": chain}}})
 }
 
@@ -181,9 +250,37 @@ var (
 	oidSCTList = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}
 )
 
+// Certificate is a certificate (DER) the stand-in Fulcio issues for pub and
+// email, as signingCert would without faults.
+func (f *Sigstore) Certificate(t testing.TB, pub crypto.PublicKey, email string) []byte {
+	t.Helper()
+	p, err := f.issue(pub, email, f.trustedIssuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(p)
+	if block == nil {
+		t.Fatal("stand-in Fulcio issued no PEM certificate")
+	}
+	return block.Bytes
+}
+
+// issuer is the CA that issues a certificate and the CT log key that signs
+// its SCT (ct), named in the SCT as ctID's log.
+type issuer struct {
+	cert, root *x509.Certificate
+	key        crypto.Signer
+	ct, ctID   *ecdsa.PrivateKey
+}
+
+// trustedIssuer is the CA and CT log the trusted root lists.
+func (f *Sigstore) trustedIssuer() issuer {
+	return issuer{cert: f.interCert, key: f.interKey, root: f.rootCert, ct: f.ctKey, ctID: f.ctKey}
+}
+
 // issue certifies pub for email as Fulcio does: a precertificate logged to
 // the CT log, then the certificate with the SCT embedded.
-func (f *Sigstore) issue(pub crypto.PublicKey, email string) ([]byte, error) {
+func (f *Sigstore) issue(pub crypto.PublicKey, email string, is issuer) ([]byte, error) {
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -197,11 +294,11 @@ func (f *Sigstore) issue(pub crypto.PublicKey, email string) ([]byte, error) {
 	}
 	pre := *tmpl
 	pre.ExtraExtensions = append(append([]pkix.Extension{}, tmpl.ExtraExtensions...), pkix.Extension{Id: oidPoison, Critical: true, Value: asn1.NullBytes})
-	preDER, err := x509.CreateCertificate(rand.Reader, &pre, f.interCert, pub, f.interKey)
+	preDER, err := x509.CreateCertificate(rand.Reader, &pre, is.cert, pub, is.key)
 	if err != nil {
 		return nil, err
 	}
-	sct, err := f.sct(preDER, now)
+	sct, err := sctFor(preDER, now, is)
 	if err != nil {
 		return nil, err
 	}
@@ -218,20 +315,20 @@ func (f *Sigstore) issue(pub crypto.PublicKey, email string) ([]byte, error) {
 		return nil, err
 	}
 	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidSCTList, Value: ext})
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, f.interCert, pub, f.interKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, is.cert, pub, is.key)
 	if err != nil {
 		return nil, err
 	}
 	return []byte(pemDER(der)), nil
 }
 
-// sct is the CT log's timestamp for a precertificate.
-func (f *Sigstore) sct(preDER []byte, at time.Time) (*ct.SignedCertificateTimestamp, error) {
+// sctFor is the CT log's timestamp for a precertificate.
+func sctFor(preDER []byte, at time.Time, is issuer) (*ct.SignedCertificateTimestamp, error) {
 	pre, err := ctx509.ParseCertificate(preDER)
 	if err != nil {
 		return nil, err
 	}
-	issuer, err := ctx509.ParseCertificate(f.interCert.Raw)
+	issuer, err := ctx509.ParseCertificate(is.cert.Raw)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +337,7 @@ func (f *Sigstore) sct(preDER []byte, at time.Time) (*ct.SignedCertificateTimest
 	if err != nil {
 		return nil, err
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(f.ctKey.Public())
+	pubDER, err := x509.MarshalPKIXPublicKey(is.ctID.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +347,7 @@ func (f *Sigstore) sct(preDER []byte, at time.Time) (*ct.SignedCertificateTimest
 		return nil, err
 	}
 	sum := sha256.Sum256(input)
-	sig, err := ecdsa.SignASN1(rand.Reader, f.ctKey, sum[:])
+	sig, err := ecdsa.SignASN1(rand.Reader, is.ct, sum[:])
 	if err != nil {
 		return nil, err
 	}
@@ -290,9 +387,15 @@ func (f *Sigstore) logEntries(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	fault := f.currentFault()
 	f.mu.Lock()
 	index := int64(f.entries)
 	f.entries++
+	if f.first == nil {
+		f.first = body
+	} else if fault == RekorReplay {
+		body = f.first
+	}
 	f.mu.Unlock()
 	logID, err := f.vs.RekorLogID()
 	if err != nil {
@@ -301,10 +404,28 @@ func (f *Sigstore) logEntries(w http.ResponseWriter, r *http.Request) {
 	}
 	integrated := time.Now().Unix()
 	b64 := base64.StdEncoding.EncodeToString(body)
-	set, err := f.vs.RekorSignPayload(tlog.RekorPayload{Body: b64, IntegratedTime: integrated, LogIndex: index, LogID: logID})
+	setSigner := f.vs
+	if fault == RekorBadSET {
+		if setSigner, err = ca.NewVirtualSigstore(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	set, err := setSigner.RekorSignPayload(tlog.RekorPayload{Body: b64, IntegratedTime: integrated, LogIndex: index, LogID: logID})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	// A proof in a tree of this one entry, under a checkpoint signed with
+	// the log key, as Rekor returns with each new entry.
+	proof, err := f.vs.GetInclusionProof(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if fault == RekorBadInclusionProof {
+		other := sha256.Sum256([]byte("another tree"))
+		*proof.RootHash = hex.EncodeToString(other[:])
 	}
 	leafHash := sha256.Sum256(append([]byte{0}, body...))
 	uuid := hex.EncodeToString(leafHash[:])
@@ -314,7 +435,7 @@ func (f *Sigstore) logEntries(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 	_ = json.NewEncoder(w).Encode(map[string]any{uuid: map[string]any{
 		"body": b64, "integratedTime": integrated, "logID": logID, "logIndex": index,
-		"verification": map[string]any{"signedEntryTimestamp": set},
+		"verification": map[string]any{"signedEntryTimestamp": set, "inclusionProof": proof},
 	}})
 }
 

@@ -179,7 +179,7 @@ func TestAttachKeyless(t *testing.T) {
 	f := testtools.NewSigstore(t)
 	host := newRegistry(t)
 	ref := pushIndex(t, host)
-	s, err := sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, IDToken: f.Token("ci@example.test")})
+	s, err := sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: f.Token("ci@example.test")})
 	if err != nil {
 		t.Fatal(err)
 	}

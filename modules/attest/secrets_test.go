@@ -30,7 +30,7 @@ func TestNoSecretsInRegistry(t *testing.T) {
 	}
 	f := testtools.NewSigstore(t)
 	token := f.Token("ci@example.test")
-	ks, err := sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, IDToken: token})
+	ks, err := sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}

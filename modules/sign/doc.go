@@ -13,5 +13,7 @@
 // offline and Verify with a Policy.Key ignores the log. Keyless signatures
 // are recorded in Rekor, and Verify requires the log's signed entry
 // timestamp, the certificate chain up to the trusted Fulcio root and the
-// certificate's embedded SCT.
+// certificate's embedded SCT. A keyless Signer makes the same checks, with
+// sigstore-go's verifiers, on what Fulcio and Rekor return before it signs
+// or stores anything (see the Err* reasons).
 package sign

@@ -116,7 +116,7 @@ func (s *Signer) Attestation(ctx context.Context, statement []byte, annotations 
 	}
 	if s.rekor != nil {
 		var b *bundle.RekorBundle
-		if b, err = s.rekor.recordEnvelope(ctx, env, s.Cert); err != nil {
+		if b, err = s.rekor.recordEnvelope(ctx, env, statement, s.Cert); err != nil {
 			return nil, err
 		}
 		so = append(so, static.WithBundle(b))

@@ -1,11 +1,15 @@
 package sign
 
 import (
-	"github.com/pavedhq/paved/internal/testtools"
-
 	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ociremote "github.com/sigstore/cosign/v3/pkg/oci/remote"
+
+	"github.com/pavedhq/paved/internal/testtools"
 )
 
 func TestKeyless(t *testing.T) {
@@ -15,7 +19,7 @@ func TestKeyless(t *testing.T) {
 	ref, idx := pushIndex(t, host, "team/svc")
 	token := f.Token("dev@example.test")
 
-	s, err := Keyless(ctx, KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, IDToken: token})
+	s, err := Keyless(ctx, KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +70,9 @@ func TestKeylessErrorsHideToken(t *testing.T) {
 	// A Fulcio that echoes the request's token in its error.
 	echo := newEchoServer(t)
 	for _, opts := range []KeylessOptions{
-		{FulcioURL: echo, RekorURL: f.RekorURL, IDToken: token},
-		{FulcioURL: "http://127.0.0.1:1", RekorURL: f.RekorURL, IDToken: token},
-		{FulcioURL: f.FulcioURL, IDToken: "not.a-jwt"},
+		{FulcioURL: echo, RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: token},
+		{FulcioURL: "http://127.0.0.1:1", RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: token},
+		{FulcioURL: f.FulcioURL, TrustedRoot: f.TrustedRoot, IDToken: "not.a-jwt"},
 	} {
 		_, err := Keyless(context.Background(), opts)
 		if err == nil {
@@ -78,4 +82,67 @@ func TestKeylessErrorsHideToken(t *testing.T) {
 			t.Errorf("error reveals the token: %v", err)
 		}
 	}
+}
+
+// TestKeylessRefusesUntrusted has the stand-in Fulcio and Rekor answer with
+// well-formed, signed, but untrustworthy responses: each must stop signing
+// with the reason, and leave no signature in the registry.
+func TestKeylessRefusesUntrusted(t *testing.T) {
+	ctx := context.Background()
+	host := newRegistry(t)
+	for _, tc := range []struct {
+		name  string
+		fault testtools.Fault
+		want  error
+	}{
+		{"fulcio certifies another key", testtools.FulcioOtherKey, ErrCertificateKey},
+		{"fulcio chain from another CA", testtools.FulcioOtherCA, ErrCertificateChain},
+		{"fulcio SCT does not verify", testtools.FulcioBadSCT, ErrCertificateSCT},
+		{"rekor SET does not verify", testtools.RekorBadSET, ErrEntrySET},
+		{"rekor inclusion proof does not verify", testtools.RekorBadInclusionProof, ErrEntryInclusion},
+		{"rekor answers with another entry", testtools.RekorReplay, ErrEntryContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testtools.NewSigstore(t)
+			opts := KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: f.Token("dev@example.test")}
+			if tc.fault == testtools.RekorReplay {
+				// An earlier, genuine entry for Rekor to answer with.
+				earlier, _ := pushIndex(t, host, "team/earlier")
+				if _, err := Index(ctx, earlier, keyless(t, opts)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.Inject(tc.fault)
+			ref, _ := pushIndex(t, host, "team/svc")
+			s, err := Keyless(ctx, opts)
+			if err == nil {
+				_, err = Index(ctx, ref, s)
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("signing with %s: error %v, want %q", tc.name, err, tc.want)
+			}
+			t.Log(err)
+			if s != nil {
+				if _, err := s.Attestation(ctx, []byte(`{"_type":"https://in-toto.io/Statement/v1"}`), nil); !errors.Is(err, tc.want) {
+					t.Errorf("attesting with %s: error %v, want %q", tc.name, err, tc.want)
+				}
+			}
+			tag, err := ociremote.SignatureTag(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := remote.Head(tag); err == nil {
+				t.Errorf("a signature was stored at %s", tag)
+			}
+		})
+	}
+}
+
+func keyless(t *testing.T, opts KeylessOptions) *Signer {
+	t.Helper()
+	s, err := Keyless(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

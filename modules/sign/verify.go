@@ -145,7 +145,7 @@ func (p Policy) CheckOpts(ctx context.Context, opts ...remote.Option) (*cosign.C
 	}
 	tm, err := trustedMaterial(p.TrustedRoot)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("policy: %w", err)
 	}
 	co.TrustedMaterial = tm
 	co.Identities = []cosign.Identity{{Issuer: p.Issuer, Subject: p.Identity, SubjectRegExp: p.IdentityRegexp}}
@@ -154,17 +154,19 @@ func (p Policy) CheckOpts(ctx context.Context, opts ...remote.Option) (*cosign.C
 	return co, nil
 }
 
+// trustedMaterial reads the trusted root at path, or fetches the
+// public-good instance's with TUF when path is empty.
 func trustedMaterial(path string) (root.TrustedMaterial, error) {
 	if path == "" {
 		tm, err := cosign.TrustedRoot()
 		if err != nil {
-			return nil, fmt.Errorf("policy: public-good Sigstore trusted root: %w", err)
+			return nil, fmt.Errorf("public-good Sigstore trusted root: %w", err)
 		}
 		return tm, nil
 	}
 	tr, err := root.NewTrustedRootFromPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("policy: trusted root %s: %w", path, err)
+		return nil, fmt.Errorf("trusted root %s: %w", path, err)
 	}
 	return tr, nil
 }
