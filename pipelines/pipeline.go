@@ -37,7 +37,10 @@ type Signing struct {
 	Keyless   bool   // a Fulcio certificate for IDToken, logged in Rekor
 	FulcioURL string
 	RekorURL  string
-	IDToken   string
+	// TrustedRoot is the Sigstore trusted_root.json that Fulcio's and
+	// Rekor's answers must verify against; empty means public-good's (TUF).
+	TrustedRoot string
+	IDToken     string
 }
 
 // Enabled reports whether the run signs.

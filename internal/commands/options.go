@@ -31,6 +31,8 @@ type RunOptions struct {
 	Keyless      bool
 	FulcioURL    string
 	RekorURL     string
+	// TrustedRoot verifies --keyless's Fulcio and Rekor answers.
+	TrustedRoot string
 }
 
 // AddFlags registers the flags; build and test register the ones they use.
@@ -48,6 +50,7 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 		fs.BoolVar(&o.Keyless, "keyless", false, "sign and attest keyless: a Fulcio certificate for the CI's OIDC token, logged in Rekor")
 		fs.StringVar(&o.FulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio for --keyless")
 		fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "Rekor for --keyless")
+		fs.StringVar(&o.TrustedRoot, "trusted-root", "", "Sigstore trusted_root.json that --keyless checks Fulcio's certificate and Rekor's entries against (default: the public-good instance's, via TUF)")
 	}
 	if withTest {
 		fs.Float64Var(&o.Coverage, "coverage", -1, "minimum statement coverage in percent (default from paved.yaml, else 80)")
@@ -74,6 +77,9 @@ func (o *RunOptions) Validate(fs *pflag.FlagSet) error {
 	}
 	if _, err := cacheMaxSize(fs, "cache-max-size"); err != nil {
 		return err
+	}
+	if o.TrustedRoot != "" && !o.Keyless {
+		return &UsageError{Err: fmt.Errorf("--trusted-root needs --keyless")}
 	}
 	if o.Report != "" {
 		if info, err := os.Stat(filepath.Dir(o.Report)); err != nil || !info.IsDir() {
@@ -112,7 +118,7 @@ func cacheDir(flag string) (string, error) {
 // environment, and are removed from it so the steps' processes (go test
 // runs the service's own code) cannot read them.
 func (o *RunOptions) signing(ctx context.Context) (pipelines.Signing, error) {
-	s := pipelines.Signing{Key: o.Key, Keyless: o.Keyless, FulcioURL: o.FulcioURL, RekorURL: o.RekorURL}
+	s := pipelines.Signing{Key: o.Key, Keyless: o.Keyless, FulcioURL: o.FulcioURL, RekorURL: o.RekorURL, TrustedRoot: o.TrustedRoot}
 	if o.Key != "" {
 		s.Password = []byte(os.Getenv("COSIGN_PASSWORD"))
 	}

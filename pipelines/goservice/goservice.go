@@ -92,7 +92,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if _, ok := target.(build.RegistryTarget); !ok {
 				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
 			}
-			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL}
+			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL, TrustedRoot: o.Signing.TrustedRoot}
 			var secrets []string
 			if len(o.Signing.Password) > 0 {
 				secrets = append(secrets, "COSIGN_PASSWORD="+string(o.Signing.Password))

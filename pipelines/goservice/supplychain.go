@@ -79,10 +79,11 @@ const (
 // SignConfig says how to sign. The secrets travel in the worker's
 // environment, never in its request.
 type SignConfig struct {
-	Key       string `json:"key,omitempty"`
-	Keyless   bool   `json:"keyless,omitempty"`
-	FulcioURL string `json:"fulcioUrl,omitempty"`
-	RekorURL  string `json:"rekorUrl,omitempty"`
+	Key         string `json:"key,omitempty"`
+	Keyless     bool   `json:"keyless,omitempty"`
+	FulcioURL   string `json:"fulcioUrl,omitempty"`
+	RekorURL    string `json:"rekorUrl,omitempty"`
+	TrustedRoot string `json:"trustedRoot,omitempty"`
 }
 
 // SignValue is the sign step's result.

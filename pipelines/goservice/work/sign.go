@@ -21,7 +21,7 @@ func signer(ctx context.Context, cfg goservice.SignConfig) (*sign.Signer, error)
 	if cfg.Key != "" {
 		return sign.LoadKey(ctx, cfg.Key, password)
 	}
-	return sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: cfg.FulcioURL, RekorURL: cfg.RekorURL, IDToken: token})
+	return sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: cfg.FulcioURL, RekorURL: cfg.RekorURL, TrustedRoot: cfg.TrustedRoot, IDToken: token})
 }
 
 // writePublicKey keeps the signer's public key with the step's files, so
