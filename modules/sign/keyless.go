@@ -137,6 +137,11 @@ func verifyCertificate(der []byte, pub crypto.PublicKey, tm root.TrustedMaterial
 	if err := cryptoutils.EqualKeys(pub, leaf.PublicKey); err != nil {
 		return nil, ErrCertificateKey
 	}
+	// A certificate starts when Fulcio issues it: a clock a little behind
+	// Fulcio's must not refuse a fresh one.
+	if now.Before(leaf.NotBefore) && leaf.NotBefore.Sub(now) < time.Minute {
+		now = leaf.NotBefore
+	}
 	chains, err := verify.VerifyLeafCertificate(now, leaf, tm)
 	if err != nil || len(chains) == 0 || len(chains[0]) < 2 {
 		return nil, fmt.Errorf("%w: issuer %q", ErrCertificateChain, leaf.Issuer.String())

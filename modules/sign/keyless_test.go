@@ -2,12 +2,18 @@ package sign
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	ociremote "github.com/sigstore/cosign/v3/pkg/oci/remote"
+	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/pavedhq/paved/internal/testtools"
 )
@@ -145,4 +151,42 @@ func keyless(t *testing.T, opts KeylessOptions) *Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestVerifyCertificateTime: a certificate verifies while it is valid, and
+// a few seconds before, for a clock a little behind Fulcio's; not long
+// before, nor after it expired.
+func TestVerifyCertificateTime(t *testing.T) {
+	f := testtools.NewSigstore(t)
+	tm, err := root.NewTrustedRootFromPath(f.TrustedRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der := f.Certificate(t, key.Public(), "dev@example.test")
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		ok   bool
+	}{
+		{"valid", leaf.NotBefore.Add(time.Second), true},
+		{"clock 30s behind", leaf.NotBefore.Add(-30 * time.Second), true},
+		{"clock 2m behind", leaf.NotBefore.Add(-2 * time.Minute), false},
+		{"expired", leaf.NotAfter.Add(time.Second), false},
+	} {
+		_, err := verifyCertificate(der, key.Public(), tm, tc.at)
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrCertificateChain) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, ErrCertificateChain)
+		}
+	}
 }
