@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/pavedhq/paved/modules/promote/gitops"
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // GitOps is where a promotion pins its image: an overlay in a local
@@ -134,7 +135,7 @@ func revision(ctx context.Context, ref string, opts []remote.Option) (string, er
 	if err != nil {
 		return "", err
 	}
-	desc, err := remote.Get(d, append([]remote.Option{remote.WithContext(ctx)}, opts...)...)
+	desc, err := remote.Get(d, registry.Options(ctx, opts...)...)
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -102,11 +103,11 @@ func Retryable(err error) bool {
 
 // Transport is the HTTP transport for registries: go-containerregistry's
 // DefaultTransport (proxy from the environment, HTTP/2) with the
-// time-outs above, sending plain HTTP only to loopback. Every call makes
-// a new one; callers that want connections reused keep theirs.
-func Transport() http.RoundTripper {
-	return loopbackHTTP{Base()}
-}
+// time-outs above, sending plain HTTP only to loopback. It is one for the
+// process, so connections are reused from call to call.
+func Transport() http.RoundTripper { return shared() }
+
+var shared = sync.OnceValue(func() http.RoundTripper { return loopbackHTTP{Base()} })
 
 // Base is Transport without the plain-HTTP guard, for a library user
 // whose registry on a private network speaks only HTTP:
