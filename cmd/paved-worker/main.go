@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/pavedhq/paved/internal/worker"
-	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/promote/verify"
 	"github.com/pavedhq/paved/pipelines/goservice/work"
 )
@@ -55,7 +54,7 @@ func evaluate(ctx context.Context, r io.Reader, w io.Writer) error {
 	var resp worker.EvaluateResponse
 	ref, err := name.NewDigest(req.Ref)
 	if err == nil {
-		ev := &verify.Evaluator{VulnDB: req.VulnDB, Remote: build.RegistryOptions(ctx)}
+		ev := &verify.Evaluator{VulnDB: req.VulnDB}
 		resp.Evaluation, err = ev.Evaluate(ctx, ref, req.Policy)
 	}
 	if err != nil {

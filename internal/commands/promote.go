@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pavedhq/paved/internal/worker"
-	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/promote"
 )
 
@@ -168,7 +167,7 @@ func newPolicy() *cobra.Command {
 // failed rule is exit 1.
 func evaluateAndPrint(c *cobra.Command, ref string, p promote.Policy, vulnDB string, asJSON bool) error {
 	ctx := c.Context()
-	d, verdict, err := promote.Resolve(ctx, ref, build.RegistryOptions(ctx)...)
+	d, verdict, err := promote.Resolve(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -305,7 +304,7 @@ func defaultDeploymentsFile() string {
 func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, report string, asJSON bool) error {
 	ctx := c.Context()
 	stderr := c.ErrOrStderr()
-	res, err := promote.Promote(ctx, req, worker.Evaluator{VulnDB: vulnDB}, build.RegistryOptions(ctx)...)
+	res, err := promote.Promote(ctx, req, worker.Evaluator{VulnDB: vulnDB})
 	if err == nil && res.Deployment != nil {
 		err = promote.AppendDeployment(deployments, res.Deployment)
 		if err != nil {

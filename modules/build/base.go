@@ -11,6 +11,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // Base is the image a service is layered on.
@@ -85,7 +87,7 @@ func (b *remoteBase) get(ctx context.Context) (*remote.Descriptor, error) {
 	}
 	b.mu.Unlock()
 
-	desc, err := remote.Get(ref, registryOptions(ctx, b.opts)...)
+	desc, err := remote.Get(ref, registry.Options(ctx, b.opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("base %s: %w", b.ref, err)
 	}

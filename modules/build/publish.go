@@ -5,44 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // AnnotationRefName tags an entry of an OCI image layout's index.json.
 const AnnotationRefName = "org.opencontainers.image.ref.name"
 
-// DialTimeout bounds connecting to a registry, so an unreachable one fails
-// in seconds rather than after the operating system gives up.
-const DialTimeout = 5 * time.Second
-
-// publishBackoff retries transient failures (5xx, 429, resets) four times
-// within about 8 s; a registry that stays down fails the publish.
-var publishBackoff = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 5}
-
-var retryStatusCodes = []int{
-	http.StatusRequestTimeout,
-	http.StatusTooManyRequests,
-	http.StatusInternalServerError,
-	http.StatusBadGateway,
-	http.StatusServiceUnavailable,
-	http.StatusGatewayTimeout,
-}
-
 // Publish writes idx to t and tags it with tags (which may be empty). Only
 // blobs the target lacks are written, and the index manifest goes last, so a
 // failure never leaves a tag on a partial image. It returns the published
 // reference, "REPO@sha256:HEX" or "oci:DIR@sha256:HEX". opts (auth, transport)
-// apply to registry targets and override paved's defaults.
+// apply to registry targets and override paved's defaults (registry.Options).
 func Publish(ctx context.Context, idx v1.ImageIndex, t Target, tags []string, opts ...remote.Option) (string, error) {
 	d, err := idx.Digest()
 	if err != nil {
@@ -67,7 +49,7 @@ func publishRegistry(ctx context.Context, idx v1.ImageIndex, d v1.Hash, repo nam
 		}
 		refs[i] = ref
 	}
-	ro := registryOptions(ctx, opts)
+	ro := registry.Options(ctx, opts...)
 	dref := repo.Digest(d.String())
 	if err := remote.WriteIndex(dref, idx, ro...); err != nil {
 		return "", fmt.Errorf("publish %s to registry %s: %w", dref, host, err)
@@ -122,7 +104,7 @@ func publishLayout(idx v1.ImageIndex, d v1.Hash, dir string, tags []string) (str
 func Published(ctx context.Context, t Target, digest v1.Hash, opts ...remote.Option) (bool, error) {
 	switch t := t.(type) {
 	case RegistryTarget:
-		_, err := remote.Head(t.Repo.Digest(digest.String()), registryOptions(ctx, opts)...)
+		_, err := remote.Head(t.Repo.Digest(digest.String()), registry.Options(ctx, opts...)...)
 		var terr *transport.Error
 		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 			return false, nil
@@ -164,28 +146,4 @@ func inLayout(p layout.Path, digest v1.Hash) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// RegistryOptions are paved's defaults for talking to a registry: the
-// default keychain, a dial timeout, and retries of transient failures. The
-// caller's options come last and win.
-func RegistryOptions(ctx context.Context, opts ...remote.Option) []remote.Option {
-	return registryOptions(ctx, opts)
-}
-
-func registryOptions(ctx context.Context, opts []remote.Option) []remote.Option {
-	return append([]remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(dialTimeoutTransport()),
-		remote.WithRetryBackoff(publishBackoff),
-		remote.WithRetryStatusCodes(retryStatusCodes...),
-	}, opts...)
-}
-
-func dialTimeoutTransport() http.RoundTripper {
-	t := remote.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	return t
 }

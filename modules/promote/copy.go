@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // cosignSuffixes are the tags cosign's classic layout stores next to an
@@ -30,7 +31,12 @@ type Copied struct {
 // referrers API or its tag fallback, which go-containerregistry maintains
 // at the destination). It sets no other tag, so a failed copy leaves
 // nothing a deployment could pull by tag.
+//
+// opts override paved's registry defaults (registry.Options). Each request
+// is sent at most registry.Attempts times: Copy adds no retry of its own
+// around go-containerregistry's.
 func Copy(ctx context.Context, src name.Digest, dst name.Repository, opts ...remote.Option) (*Copied, error) {
+	opts = registry.Options(ctx, opts...)
 	desc, err := remote.Get(src, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("copy: read %s: %w", src, err)
@@ -51,7 +57,7 @@ func Copy(ctx context.Context, src name.Digest, dst name.Repository, opts ...rem
 			subjects = append(subjects, m.Digest)
 		}
 		// The platform manifests go first and the index last.
-		if err := again(ctx, func() error { return remote.WriteIndex(target, idx, opts...) }); err != nil {
+		if err := remote.WriteIndex(target, idx, opts...); err != nil {
 			return nil, fmt.Errorf("copy %s to %s: %w", src, target, err)
 		}
 	} else {
@@ -59,7 +65,7 @@ func Copy(ctx context.Context, src name.Digest, dst name.Repository, opts ...rem
 		if err != nil {
 			return nil, fmt.Errorf("copy: read %s: %w", src, err)
 		}
-		if err := again(ctx, func() error { return remote.Write(target, img, opts...) }); err != nil {
+		if err := remote.Write(target, img, opts...); err != nil {
 			return nil, fmt.Errorf("copy %s to %s: %w", src, target, err)
 		}
 	}
@@ -76,11 +82,7 @@ func Copy(ctx context.Context, src name.Digest, dst name.Repository, opts ...rem
 				out.Artifacts = append(out.Artifacts, written)
 			}
 		}
-		var refs v1.ImageIndex
-		err := again(ctx, func() (err error) {
-			refs, err = remote.Referrers(src.Context().Digest(d.String()), opts...)
-			return err
-		})
+		refs, err := remote.Referrers(src.Context().Digest(d.String()), opts...)
 		if err != nil {
 			return nil, fmt.Errorf("copy: referrers of %s@%s: %w", src.Context(), d, err)
 		}
@@ -104,11 +106,7 @@ func Copy(ctx context.Context, src name.Digest, dst name.Repository, opts ...rem
 // copyIfPresent copies one manifest and its blobs; it returns "" when src
 // does not exist.
 func copyIfPresent(ctx context.Context, src, dst name.Reference, opts []remote.Option) (string, error) {
-	var desc *remote.Descriptor
-	err := again(ctx, func() (err error) {
-		desc, err = remote.Get(src, opts...)
-		return err
-	})
+	desc, err := remote.Get(src, opts...)
 	if notFound(err) {
 		return "", nil
 	}
@@ -118,7 +116,7 @@ func copyIfPresent(ctx context.Context, src, dst name.Reference, opts []remote.O
 	if desc.MediaType.IsIndex() {
 		idx, err := desc.ImageIndex()
 		if err == nil {
-			err = again(ctx, func() error { return remote.WriteIndex(dst, idx, opts...) })
+			err = remote.WriteIndex(dst, idx, opts...)
 		}
 		if err != nil {
 			return "", fmt.Errorf("copy %s to %s: %w", src, dst, err)
@@ -126,7 +124,7 @@ func copyIfPresent(ctx context.Context, src, dst name.Reference, opts []remote.O
 	} else {
 		img, err := desc.Image()
 		if err == nil {
-			err = again(ctx, func() error { return remote.Write(dst, img, opts...) })
+			err = remote.Write(dst, img, opts...)
 		}
 		if err != nil {
 			return "", fmt.Errorf("copy %s to %s: %w", src, dst, err)
@@ -153,37 +151,4 @@ func notFound(err error) bool {
 		}
 	}
 	return false
-}
-
-// again runs op, and runs it again after a pause when it fails for a
-// reason that may pass. go-containerregistry retries single requests, but
-// not everything: the registry ping it repeats when a cross-repository
-// mount needs new scopes fails at once on a 503. Writes are idempotent
-// (blobs that arrived are skipped), so repeating the whole operation is safe.
-func again(ctx context.Context, op func() error) error {
-	var err error
-	for i, pause := 0, time.Second; ; i, pause = i+1, pause*2 {
-		if err = op(); err == nil || i == 2 || !mayPass(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(pause):
-		}
-	}
-}
-
-// mayPass is false for the registry's definite answers: the request is
-// wrong, unauthorised or about something that does not exist.
-func mayPass(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var te *transport.Error
-	if errors.As(err, &te) && te.StatusCode >= 400 && te.StatusCode < 500 &&
-		te.StatusCode != http.StatusRequestTimeout && te.StatusCode != http.StatusTooManyRequests {
-		return false
-	}
-	return true
 }

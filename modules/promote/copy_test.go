@@ -2,9 +2,18 @@ package promote
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -12,10 +21,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/pavedhq/paved/internal/testtools/testregistry"
+	pavedregistry "github.com/pavedhq/paved/modules/registry"
 )
 
 func newRegistry(t *testing.T, referrers bool) string {
@@ -164,5 +175,66 @@ func TestArtifactID(t *testing.T) {
 	want := "pkg:oci/api@sha256:" + strings.Repeat("a", 64) + "?repository_url=registry.example:5000/team/api"
 	if got := ArtifactID(d); got != want {
 		t.Errorf("ArtifactID = %s", got)
+	}
+}
+
+// TestCopyAttemptsAreBounded copies through a proxy that answers every
+// manifest upload at the destination with 503, or every read of a source
+// manifest with 404: an upload is sent registry.Attempts times in all
+// (Copy used to repeat go-containerregistry's retries three times over, 15
+// attempts), and a definite answer once.
+func TestCopyAttemptsAreBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		match  func(*http.Request) bool
+		status int
+		want   int32
+	}{
+		{"manifest upload 503", func(r *http.Request) bool {
+			return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/prod/api/manifests/")
+		}, http.StatusServiceUnavailable, pavedregistry.Attempts},
+		{"index read 404", func(r *http.Request) bool {
+			return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/staging/api/manifests/sha256:")
+		}, http.StatusNotFound, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host := newRegistry(t, true)
+			ref, _ := pushSigned(t, host)
+			target, _ := url.Parse("http://" + host)
+			proxy := httputil.NewSingleHostReverseProxy(target)
+			var mu sync.Mutex
+			sent := map[string]int32{} // by path: manifests are written in parallel
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.match(r) {
+					mu.Lock()
+					sent[r.URL.Path]++
+					mu.Unlock()
+					http.Error(w, http.StatusText(tc.status), tc.status)
+					return
+				}
+				proxy.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			via := strings.TrimPrefix(srv.URL, "http://")
+			from, _ := name.NewDigest(via + "/staging/api@" + ref.DigestStr())
+			to, _ := name.NewRepository(via + "/prod/api")
+			b := pavedregistry.Backoff
+			b.Duration = time.Millisecond
+			_, err := Copy(context.Background(), from, to, remote.WithRetryBackoff(b))
+			var te *transport.Error
+			if !errors.As(err, &te) || te.StatusCode != tc.status {
+				t.Fatalf("err = %v, want status %d", err, tc.status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for path, got := range sent {
+				if got > tc.want {
+					t.Errorf("%s sent %d times, want at most %d", path, got, tc.want)
+				}
+			}
+			if slices.Max(slices.Collect(maps.Values(sent))) != tc.want {
+				t.Errorf("sent %v, want one of them %d times", sent, tc.want)
+			}
+		})
 	}
 }

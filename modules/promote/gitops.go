@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/pavedhq/paved/modules/promote/gitops"
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // GitOps is where a promotion pins its image: an overlay in a local
@@ -90,7 +91,9 @@ func (g *GitOps) bump(ctx context.Context, target name.Digest, tags []string, de
 	}
 	out := &GitOpsResult{Changed: r.Changed, Branch: r.Branch, Commit: r.Commit, File: r.File, OldRef: r.OldRef, NewRef: r.NewRef, Pushed: r.Pushed}
 
-	// What ran before tells which commits this deployment brings.
+	// What ran before tells which commits this deployment brings. The
+	// commits come from the registry (an annotation, the provenance): git
+	// is given nothing but full object names.
 	if _, old, ok := strings.Cut(r.OldRef, "@"); ok && old != target.DigestStr() {
 		dep.PreviousDigest = old
 		prev, err := revision(ctx, r.OldRef, opts)
@@ -128,13 +131,14 @@ func (g *GitOps) bump(ctx context.Context, target name.Digest, tags []string, de
 // RevisionAnnotation is the OCI annotation naming an image's source commit.
 const RevisionAnnotation = "org.opencontainers.image.revision"
 
-// revision reads the source commit an image records in its annotations.
+// revision reads the source commit an image records in its annotations:
+// a full hexadecimal object name, or "" with an error for anything else.
 func revision(ctx context.Context, ref string, opts []remote.Option) (string, error) {
 	d, err := name.NewDigest(ref)
 	if err != nil {
 		return "", err
 	}
-	desc, err := remote.Get(d, append([]remote.Option{remote.WithContext(ctx)}, opts...)...)
+	desc, err := remote.Get(d, registry.Options(ctx, opts...)...)
 	if err != nil {
 		return "", err
 	}
@@ -144,12 +148,48 @@ func revision(ctx context.Context, ref string, opts []remote.Option) (string, er
 	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
 		return "", err
 	}
-	return m.Annotations[RevisionAnnotation], nil
+	rev, ok := m.Annotations[RevisionAnnotation]
+	if !ok {
+		return "", nil
+	}
+	if !ObjectName(rev) {
+		return "", fmt.Errorf("annotation %s %q is not a full commit hash; ignored", RevisionAnnotation, clip(rev))
+	}
+	return rev, nil
+}
+
+// ObjectName reports whether s is a full git object name: 40 lowercase hex
+// digits (SHA-1) or 64 (SHA-256). Nothing shorter is taken, so a name
+// cannot be an option, a revision expression or an ambiguous prefix.
+func ObjectName(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens what a registry says before it goes into a warning.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
 }
 
 // commitsBetween lists the commits after prev up to head, newest first.
+// Both must be full object names.
 func commitsBetween(ctx context.Context, dir, prev, head string) ([]string, error) {
-	cmd := exec.CommandContext(ctx, "git", "-C", dir, "rev-list", prev+".."+head)
+	for _, c := range []string{prev, head} {
+		if !ObjectName(c) {
+			return nil, fmt.Errorf("%q is not a full commit hash", clip(c))
+		}
+	}
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "rev-list", "--end-of-options", prev+".."+head)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

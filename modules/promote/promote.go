@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // ResultAPIVersion versions the promotion report.
@@ -55,8 +57,10 @@ type Result struct {
 // by digest with its signatures and attestations to req.To, checks it there
 // again, tags it, bumps the GitOps overlay and returns the deployment to
 // record. A refusal returns a *RefusedError and writes nothing anywhere.
-// opts are registry options (RegistryOptions gives paved's defaults).
+// opts are registry options; they override paved's defaults
+// (registry.Options).
 func Promote(ctx context.Context, req Request, ev Evaluator, opts ...remote.Option) (*Result, error) {
+	opts = registry.Options(ctx, opts...)
 	res := &Result{APIVersion: ResultAPIVersion, Status: "failed", Source: req.From}
 	fail := func(err error) (*Result, error) {
 		res.Error = err.Error()
@@ -114,12 +118,12 @@ func Promote(ctx context.Context, req Request, ev Evaluator, opts ...remote.Opti
 		return fail(fmt.Errorf("%s does not verify after the copy (no tag set): %w", target, &RefusedError{Subject: target.String(), Failed: failed}))
 	}
 
-	var desc *remote.Descriptor
-	if err := again(ctx, func() (err error) { desc, err = remote.Get(target, opts...); return err }); err != nil {
+	desc, err := remote.Get(target, opts...)
+	if err != nil {
 		return fail(fmt.Errorf("read back %s: %w", target, err))
 	}
 	for _, t := range tags {
-		if err := again(ctx, func() error { return remote.Tag(t, desc, opts...) }); err != nil {
+		if err := remote.Tag(t, desc, opts...); err != nil {
 			return fail(fmt.Errorf("tag %s: %w", t, err))
 		}
 		res.Tags = append(res.Tags, t.String())
@@ -157,6 +161,7 @@ func Promote(ctx context.Context, req Request, ev Evaluator, opts ...remote.Opti
 // must still point at that digest: the verdict says whether it does. A tag
 // alone is resolved once, and everything after uses that digest.
 func Resolve(ctx context.Context, from string, opts ...remote.Option) (name.Digest, *Verdict, error) {
+	opts = registry.Options(ctx, opts...)
 	base, digest, hasDigest := strings.Cut(from, "@")
 	if hasDigest {
 		d, err := name.NewDigest(from)

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v3/pkg/cosign/bundle"
@@ -16,6 +15,8 @@ import (
 	ociremote "github.com/sigstore/cosign/v3/pkg/oci/remote"
 	"github.com/sigstore/cosign/v3/pkg/oci/static"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
+
+	"github.com/pavedhq/paved/modules/registry"
 )
 
 // Signature is one signature stored for an image.
@@ -124,10 +125,10 @@ func (s *Signer) Attestation(ctx context.Context, statement []byte, annotations 
 	return static.NewAttestation(env, so...)
 }
 
-// remoteOptions puts paved's defaults (context, Docker config credentials)
-// first, so callers' options (auth, transport) override them.
+// remoteOptions puts paved's registry defaults (registry.Options) first,
+// so callers' options (auth, transport) override them.
 func remoteOptions(ctx context.Context, opts []remote.Option) []remote.Option {
-	return append([]remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)
+	return registry.Options(ctx, opts...)
 }
 
 // OCIOptions are the options cosign's registry functions take, built from

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/pavedhq/paved/modules/registry"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -320,7 +320,7 @@ func recordTags(ctx context.Context, r *runner.Result, v any, tags func(any) map
 		if err != nil {
 			return nil, err
 		}
-		desc, err := remote.Head(t, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+		desc, err := remote.Head(t, registry.Options(ctx)...)
 		if err != nil {
 			return nil, fmt.Errorf("checking %s: %w", ref, err)
 		}
@@ -352,7 +352,7 @@ func tagsHeld(ctx context.Context, tags map[string]string) bool {
 		if err != nil {
 			return false
 		}
-		desc, err := remote.Head(t, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+		desc, err := remote.Head(t, registry.Options(ctx)...)
 		if err != nil || desc.Digest.String() != digest {
 			return false
 		}

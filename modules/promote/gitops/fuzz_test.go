@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"bytes"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,4 +219,35 @@ func checkHelm(t *testing.T, data []byte, path, tag string) {
 	if !(ok && (pinned(m["digest"]) || m["digest"] == nil && pinned(m["tag"])) || !ok && pinned(v)) {
 		t.Fatalf("%s does not pin %s: %#v\n%q", path, api.Digest, v, e.Output)
 	}
+}
+
+// FuzzCheckAPIURL: an accepted GitHub API URL sends the token only over
+// https or to loopback and holds no credentials; an error never repeats a
+// password.
+func FuzzCheckAPIURL(f *testing.F) {
+	for _, s := range []string{
+		"https://api.github.com", "http://127.0.0.1:8080/api/v3", "http://[::1]:1/", "http://localhost/",
+		"http://github.example.com", "https://u:p@github.example.com", "http://u:p@[::1", "http://127.0.0.1.nip.io/",
+		"HTTP://LOCALHOST/", "http://0x7f.1/", "http://[::ffff:127.0.0.1]/", "http://127.0.0.1%2f@evil.example/",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := CheckAPIURL(s)
+		u, perr := url.Parse(s)
+		if err != nil {
+			if perr == nil && u.User != nil {
+				if pw, ok := u.User.Password(); ok && len(pw) > 3 && strings.Contains(err.Error(), pw) {
+					t.Fatalf("error shows the password: %v", err)
+				}
+			}
+			return
+		}
+		if perr != nil || u.User != nil || u.Host == "" {
+			t.Fatalf("accepted %q", s)
+		}
+		if u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())) {
+			t.Fatalf("accepted %q: the token would travel in clear", s)
+		}
+	})
 }

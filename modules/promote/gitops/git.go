@@ -119,7 +119,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if base == "" {
 		base = "HEAD"
 	}
-	if res.Base, err = g.out(ctx, "rev-parse", "--verify", "--quiet", base+"^{commit}"); err != nil {
+	// --end-of-options: base and the branch come from users; validate
+	// refuses a leading "-" too, since rev-parse takes --end-of-options
+	// only with --verify.
+	if res.Base, err = g.out(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", base+"^{commit}"); err != nil {
 		return nil, fmt.Errorf("base %s is not a commit: %w", base, err)
 	}
 	if full, err := g.out(ctx, "rev-parse", "--symbolic-full-name", base); err == nil {
@@ -160,7 +163,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Message = opts.message(res)
 	parent := res.Base
-	tip, err := g.out(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	tip, err := g.out(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
 	if err == nil {
 		// An earlier run (or a bump of another overlay to the same
 		// digest) made the branch: build on it, or stop if it is done.
@@ -189,7 +192,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	// The old value makes the update a compare-and-swap: a branch created
 	// or moved meanwhile is an error, not something to overwrite.
-	if _, err := g.out(ctx, "update-ref", "-m", "paved: "+firstLine(res.Message), ref, res.Commit, tip); err != nil {
+	if _, err := g.out(ctx, "update-ref", "-m", "paved: "+firstLine(res.Message), "--end-of-options", ref, res.Commit, tip); err != nil {
 		return nil, fmt.Errorf("update branch %s: %w", res.Branch, err)
 	}
 	res.Changed = true

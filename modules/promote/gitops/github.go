@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -28,7 +29,8 @@ type PullRequest struct {
 	Base   string // the branch to merge into
 	Title  string
 	Body   string
-	// Client sends the requests; default http.DefaultClient. Deadlines
+	// Client sends the requests; default one with time-outs (see
+	// Timeout) that follows no redirect to plain HTTP. Deadlines also
 	// come from the context.
 	Client *http.Client
 }
@@ -80,7 +82,7 @@ func OpenPullRequest(ctx context.Context, pr PullRequest) (*OpenedPullRequest, e
 		c.api = DefaultGitHubAPI
 	}
 	if c.http == nil {
-		c.http = http.DefaultClient
+		c.http = defaultClient()
 	}
 	owner, _, _ := strings.Cut(pr.Repo, "/")
 	pulls := "/repos/" + pr.Repo + "/pulls"
@@ -132,11 +134,66 @@ func (pr PullRequest) validate() error {
 		errs = append(errs, errors.New("a pull request needs a head branch, a base branch and a title"))
 	}
 	if pr.APIURL != "" {
-		if u, err := url.Parse(pr.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("GitHub API URL %q is not an http(s) URL", pr.APIURL))
+		if err := CheckAPIURL(pr.APIURL); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckAPIURL accepts a GitHub API URL that keeps the token secret: https,
+// or plain http on loopback only (a local stand-in), and no credentials
+// in the URL itself. Errors never repeat the URL's user information.
+func CheckAPIURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") {
+		// url.Parse's error quotes the URL, user information and all.
+		return errors.New("GitHub API URL is not an https URL")
+	}
+	where := u.Scheme + "://" + u.Host
+	switch {
+	case u.User != nil:
+		return fmt.Errorf("GitHub API URL %s: credentials in the URL are refused; the token is sent as a header", where)
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		return fmt.Errorf("GitHub API URL %s: the token would travel in clear; use https (plain http only on loopback)", where)
+	}
+	return nil
+}
+
+// loopback reports whether host is localhost or a loopback address
+// (127.0.0.0/8, ::1).
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Timeout bounds one GitHub API call, answer included; the connection has
+// its own shorter time-outs.
+var Timeout = 30 * time.Second
+
+// defaultClient has time-outs (http.DefaultClient has none) and refuses a
+// redirect that would carry the token to plain http off loopback.
+func defaultClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = Timeout
+	return &http.Client{
+		Transport: t,
+		Timeout:   Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			if req.URL.Scheme != "https" && !loopback(req.URL.Hostname()) {
+				return fmt.Errorf("refused a redirect to %s://%s: the token would travel in clear", req.URL.Scheme, req.URL.Host)
+			}
+			return nil
+		},
+	}
 }
 
 type ghClient struct {

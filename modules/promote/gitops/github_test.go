@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -314,5 +315,89 @@ func TestBumpThenPullRequest(t *testing.T) {
 	c := calls()
 	if len(c) != 3 || c[0].Body["head"] != res.Branch || c[0].Body["base"] != "main" || c[1].Body["title"] != want.Title {
 		t.Errorf("calls: %+v", c)
+	}
+}
+
+// TestAPIURLKeepsTheTokenSecret: the token goes only over https, or plain
+// http on loopback (the stand-in here), never with credentials in the URL,
+// and an error never repeats them.
+func TestAPIURLKeepsTheTokenSecret(t *testing.T) {
+	const pw = "Pa55w0rdInURL"
+	for _, api := range []string{
+		"http://github.example.com/api/v3",
+		"http://10.0.0.7/api/v3",
+		"http://127.0.0.1.example.com/",
+		"http://x-access-token:" + pw + "@127.0.0.1:1",
+		"https://user:" + pw + "@github.example.com/api/v3",
+		"https://" + pw + "@github.example.com",
+		"http://user:" + pw + "@[::1",
+		"ftp://github.example.com",
+		"//github.example.com",
+	} {
+		t.Run(api, func(t *testing.T) {
+			_, err := OpenPullRequest(context.Background(), pr(api))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), pw) || strings.Contains(err.Error(), token) {
+				t.Errorf("the error shows a secret: %v", err)
+			}
+			if !strings.Contains(err.Error(), "GitHub API URL") {
+				t.Errorf("err = %v, want one naming the GitHub API URL", err)
+			}
+		})
+	}
+
+	srv, _ := fakeGitHub(t, reply{201, created, nil}, reply{201, created, nil})
+	_, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
+	for _, api := range []string{srv.URL, "http://localhost:" + port} {
+		if _, err := OpenPullRequest(context.Background(), pr(api)); err != nil {
+			t.Errorf("%s: %v", api, err)
+		}
+	}
+
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			t.Error("no token over https")
+		}
+		io.WriteString(w, created)
+	}))
+	defer tls.Close()
+	p := pr(tls.URL)
+	p.Client = tls.Client()
+	if _, err := OpenPullRequest(context.Background(), p); err != nil {
+		t.Errorf("https: %v", err)
+	}
+}
+
+// TestDefaultClientRefusesPlainRedirect: a redirect to plain http off
+// loopback would carry the token in clear (Go keeps Authorization on a
+// redirect to the same host).
+func TestDefaultClientRefusesPlainRedirect(t *testing.T) {
+	srv := httptest.NewServer(http.RedirectHandler("http://github.example.com/api/v3/repos/acme/deploy/pulls", http.StatusTemporaryRedirect))
+	defer srv.Close()
+	_, err := OpenPullRequest(context.Background(), pr(srv.URL))
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("err = %v, want a refused redirect", err)
+	}
+}
+
+// TestDefaultClientTimeout: without a deadline in the context, the default
+// client still gives up on a server that never answers.
+func TestDefaultClientTimeout(t *testing.T) {
+	saved := Timeout
+	Timeout = 200 * time.Millisecond
+	t.Cleanup(func() { Timeout = saved })
+	fastRetries(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// With the body read, the server notices the client hang up.
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	_, err := OpenPullRequest(context.Background(), pr(srv.URL))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err = %v, want a time-out", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pavedhq/paved/modules/attest"
 	"github.com/pavedhq/paved/modules/promote"
+	"github.com/pavedhq/paved/modules/registry"
 	"github.com/pavedhq/paved/modules/scan"
 	"github.com/pavedhq/paved/modules/sign"
 )
@@ -30,7 +31,8 @@ type Evaluator struct {
 	// VulnDB is an air-gapped vulnerability database (scan.Options.DBDir);
 	// empty means Trivy's database is downloaded and cached as usual.
 	VulnDB string
-	// Remote are registry options (auth, transport).
+	// Remote are registry options (auth, transport); they override
+	// paved's defaults (registry.Options).
 	Remote []remote.Option
 }
 
@@ -110,7 +112,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, ref name.Digest, p promote.Pol
 var sbomPredicate = map[string]string{promote.SBOMSPDX: attest.SPDX, promote.SBOMCycloneDX: attest.CycloneDX}
 
 func (e *Evaluator) options(ctx context.Context) []remote.Option {
-	return append([]remote.Option{remote.WithContext(ctx)}, e.Remote...)
+	return registry.Options(ctx, e.Remote...)
 }
 
 // signature returns the first allowed signer whose signature verifies, or
