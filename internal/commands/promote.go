@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pavedhq/paved/internal/worker"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/promote"
+	"github.com/pavedhq/paved/pipelines/protocol"
 )
 
 // signerFlags add allowed signers on top of a policy.
@@ -172,7 +172,7 @@ func evaluateAndPrint(c *cobra.Command, ref string, p promote.Policy, vulnDB str
 	if err != nil {
 		return err
 	}
-	ev, err := worker.Evaluator{VulnDB: vulnDB}.Evaluate(ctx, d, p)
+	ev, err := protocol.Evaluator{Executor: executor, VulnDB: vulnDB}.Evaluate(ctx, d, p)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func defaultDeploymentsFile() string {
 func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, report string, asJSON bool) error {
 	ctx := c.Context()
 	stderr := c.ErrOrStderr()
-	res, err := promote.Promote(ctx, req, worker.Evaluator{VulnDB: vulnDB}, build.RegistryOptions(ctx)...)
+	res, err := promote.Promote(ctx, req, protocol.Evaluator{Executor: executor, VulnDB: vulnDB}, build.RegistryOptions(ctx)...)
 	if err == nil && res.Deployment != nil {
 		err = promote.AppendDeployment(deployments, res.Deployment)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -82,8 +83,8 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if err != nil {
 				return nil, err
 			}
-			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}}, "build")
-			g.Add(&scanStep{cfg: scfg}, "build")
+			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}, exec: o.Executor}, "build")
+			g.Add(&scanStep{cfg: scfg, exec: o.Executor}, "build")
 			publishNeeds = append(publishNeeds, "sbom", "scan")
 		}
 		g.Add(&publishStep{target: target, tags: tags, from: "build"}, publishNeeds...)
@@ -93,13 +94,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
 			}
 			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL}
-			var secrets []string
-			if len(o.Signing.Password) > 0 {
-				secrets = append(secrets, "COSIGN_PASSWORD="+string(o.Signing.Password))
-			}
-			if o.Signing.IDToken != "" {
-				secrets = append(secrets, "SIGSTORE_ID_TOKEN="+o.Signing.IDToken)
-			}
+			secrets := protocol.Secrets{Password: o.Signing.Password, IDToken: o.Signing.IDToken}
 			var platforms []string
 			for _, p := range bopts.Platforms {
 				platforms = append(platforms, p.String())
@@ -108,8 +103,8 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if err != nil {
 				return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
 			}
-			g.Add(&signStep{cfg: sc, secrets: secrets}, "publish")
-			g.Add(&attestStep{secrets: secrets, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
+			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
+			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
 				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: tc.Env,
 				BuilderID: builderID(r.Context), PavedVersion: moduleVersion(mainModule)}}, "publish", "sbom", "build")
 		case withSupplyChain:
