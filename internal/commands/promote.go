@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/pipelines/protocol"
@@ -312,11 +313,7 @@ func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, repo
 			res.Status, res.Error = "failed", err.Error()
 		}
 	}
-	if report != "" && res != nil {
-		if werr := writeReportFile(report, res); werr != nil {
-			fmt.Fprintln(stderr, "paved:", werr)
-		}
-	}
+	reportErr := writePromoteReport(report, res)
 	out := c.OutOrStdout()
 	switch {
 	case asJSON && res != nil:
@@ -334,7 +331,17 @@ func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, repo
 			fmt.Fprintln(out, res.Destination)
 		}
 	}
-	return err
+	return errors.Join(err, reportErr)
+}
+
+// writePromoteReport writes --report when it is set and there is a
+// report. --report is what CI reads: a promotion whose report could not be
+// written exits 1, though the image was promoted (stdout still names it).
+func writePromoteReport(path string, res *promote.Result) error {
+	if path == "" || res == nil {
+		return nil
+	}
+	return writeReportFile(path, res)
 }
 
 func writeReportFile(path string, v any) error {
@@ -342,5 +349,8 @@ func writeReportFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	return nil
 }

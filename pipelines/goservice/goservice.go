@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
@@ -240,8 +241,8 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 		} else {
 			rep.Test = &runner.TestReport{Coverage: v.Coverage, Threshold: v.Threshold, Passed: v.Passed, Failed: v.Failed,
 				Skipped: v.Skipped, Failures: v.Failures, Vet: v.Vet}
-			rep.Test.JUnit = export(r, res, "test", "junit.xml")
-			rep.Test.CoverProfile = export(r, res, "test", "coverage.out")
+			rep.Test.JUnit = export(r, res, "test", "junit.xml", &errs)
+			rep.Test.CoverProfile = export(r, res, "test", "coverage.out", &errs)
 		}
 	}
 	if res := o.Results["publish"]; res != nil {
@@ -261,7 +262,7 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			errs = append(errs, err)
 		}
 		for _, d := range v.Documents {
-			rep.SBOM = append(rep.SBOM, runner.SBOMReport{Format: d.Format, Path: export(r, res, "sbom", d.File), Digest: d.Digest})
+			rep.SBOM = append(rep.SBOM, runner.SBOMReport{Format: d.Format, Path: export(r, res, "sbom", d.File, &errs), Digest: d.Digest})
 		}
 	}
 	if res := o.Results["scan"]; res != nil {
@@ -270,7 +271,7 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			errs = append(errs, err)
 		} else {
 			rep.Scan = &runner.ScanReport{Counts: v.Counts, Gate: v.Rule, Passed: v.Passed, Violations: v.Violations, Warnings: v.Warnings,
-				JSON: export(r, res, "scan", ScanJSON), SARIF: export(r, res, "scan", ScanSARIF)}
+				JSON: export(r, res, "scan", ScanJSON, &errs), SARIF: export(r, res, "scan", ScanSARIF, &errs)}
 		}
 	}
 	if res := o.Results["sign"]; res != nil {
@@ -291,14 +292,17 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 }
 
 // export copies a step's file to the run's output directory and returns
-// its path there, or "" when the step did not write it.
-func export(r *pipelines.Run, res *runner.Result, step, file string) string {
+// its path there, or "" when the step did not write it. A copy that fails
+// is added to errs: the report must not name a file that is not there,
+// nor leave an older run's in its place unnoticed.
+func export(r *pipelines.Run, res *runner.Result, step, file string, errs *[]error) string {
 	for _, e := range res.Export {
 		if e != file {
 			continue
 		}
 		dst := filepath.Join(r.OutputDir, step, file)
 		if err := copyFile(filepath.Join(res.Dir, file), dst); err != nil {
+			*errs = append(*errs, fmt.Errorf("exporting the %s step's %s: %w", step, file, err))
 			return ""
 		}
 		return dst
@@ -314,5 +318,5 @@ func copyFile(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(dst, b, 0o644)
+	return atomicfile.WriteFile(dst, b, 0o644)
 }
