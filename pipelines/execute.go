@@ -2,6 +2,8 @@ package pipelines
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -43,11 +45,16 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 	if run.Fill != nil {
 		fillErr = run.Fill(rep, o)
 	}
-	if err := os.MkdirAll(run.OutputDir, 0o755); err == nil {
-		rep.WriteFile(filepath.Join(run.OutputDir, "report.json"))
+	// The report is what CI and the front doors read: one that cannot be
+	// written fails the run rather than leave an older run's in its place.
+	var writeErr error
+	if err := os.MkdirAll(run.OutputDir, 0o755); err != nil {
+		writeErr = fmt.Errorf("run report: %w", err)
+	} else {
+		writeErr = rep.WriteFile(filepath.Join(run.OutputDir, "report.json"))
 	}
 	if o.Err != nil {
-		return rep, o.Err
+		return rep, errors.Join(o.Err, writeErr)
 	}
-	return rep, fillErr
+	return rep, errors.Join(fillErr, writeErr)
 }

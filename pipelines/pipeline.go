@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	// Signing says how to sign and attest; the zero value does neither,
 	// and the report says so.
 	Signing Signing
+	// Executor runs the heavy steps (SBOM, scan, sign, attest). With none,
+	// a heavy step that has work fails, naming what is missing.
+	Executor protocol.Executor
 }
 
 // Signing is how a run signs. It holds secrets: never print or encode it.

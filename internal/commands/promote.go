@@ -13,8 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pavedhq/paved/internal/worker"
+	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/promote"
+	"github.com/pavedhq/paved/pipelines/protocol"
 )
 
 // signerFlags add allowed signers on top of a policy.
@@ -171,7 +172,7 @@ func evaluateAndPrint(c *cobra.Command, ref string, p promote.Policy, vulnDB str
 	if err != nil {
 		return err
 	}
-	ev, err := worker.Evaluator{VulnDB: vulnDB}.Evaluate(ctx, d, p)
+	ev, err := protocol.Evaluator{Executor: executor, VulnDB: vulnDB}.Evaluate(ctx, d, p)
 	if err != nil {
 		return err
 	}
@@ -304,18 +305,14 @@ func defaultDeploymentsFile() string {
 func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, report string, asJSON bool) error {
 	ctx := c.Context()
 	stderr := c.ErrOrStderr()
-	res, err := promote.Promote(ctx, req, worker.Evaluator{VulnDB: vulnDB})
+	res, err := promote.Promote(ctx, req, protocol.Evaluator{Executor: executor, VulnDB: vulnDB})
 	if err == nil && res.Deployment != nil {
 		err = promote.AppendDeployment(deployments, res.Deployment)
 		if err != nil {
 			res.Status, res.Error = "failed", err.Error()
 		}
 	}
-	if report != "" && res != nil {
-		if werr := writeReportFile(report, res); werr != nil {
-			fmt.Fprintln(stderr, "paved:", werr)
-		}
-	}
+	reportErr := writePromoteReport(report, res)
 	out := c.OutOrStdout()
 	switch {
 	case asJSON && res != nil:
@@ -333,7 +330,17 @@ func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, repo
 			fmt.Fprintln(out, res.Destination)
 		}
 	}
-	return err
+	return errors.Join(err, reportErr)
+}
+
+// writePromoteReport writes --report when it is set and there is a
+// report. --report is what CI reads: a promotion whose report could not be
+// written exits 1, though the image was promoted (stdout still names it).
+func writePromoteReport(path string, res *promote.Result) error {
+	if path == "" || res == nil {
+		return nil
+	}
+	return writeReportFile(path, res)
 }
 
 func writeReportFile(path string, v any) error {
@@ -341,5 +348,8 @@ func writeReportFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	return nil
 }

@@ -83,6 +83,7 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
 	var err error
 	po := o.pipelineOptions(c.Flags())
+	po.Executor = executor
 	if c.Flags().Lookup("key") != nil {
 		if po.Signing, err = o.signing(ctx); err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"context"
 	"debug/buildinfo"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -101,13 +100,22 @@ func (w Worker) Call(ctx context.Context, args, env []string, req, resp any, std
 		cmd.Stderr = io.MultiWriter(stderr, &errBuf)
 	}
 	runErr := cmd.Run()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// A worker that failed or was killed may have written an answer, or
+	// part of one, first: only a clean exit makes it the answer.
+	if runErr != nil {
+		return fmt.Errorf("%s: %w: %s", w.command(args), runErr, tail(errBuf.String()))
+	}
 	if err := json.Unmarshal(stdout.Bytes(), resp); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%s %s: %v: %s", w.Path, strings.Join(args, " "), errors.Join(runErr, err), tail(errBuf.String()))
+		return fmt.Errorf("%s: reading its answer: %w: %s", w.command(args), err, tail(errBuf.String()))
 	}
 	return nil
+}
+
+func (w Worker) command(args []string) string {
+	return strings.TrimSpace(w.Path + " " + strings.Join(args, " "))
 }
 
 // tail keeps the end of a worker's stderr for an error message.

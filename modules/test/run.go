@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -122,7 +123,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("test %s: %w", dir, err)
 	}
-	if testErr != nil {
+	if testErr != nil && suites == nil {
 		return nil, testErr
 	}
 
@@ -138,7 +139,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("test %s: %w", dir, err)
 	}
 
-	var errs []error
+	errs := []error{testErr}
 	if len(res.Failures) > 0 {
 		errs = append(errs, &FailedError{Failures: res.Failures})
 	}
@@ -233,14 +234,57 @@ func goTest(ctx context.Context, dir string, env []string, profile string, pkgs 
 	}
 	waitErr := cmd.Wait()
 	suites := c.Suites()
-	if len(suites) > 0 {
-		return suites, nil
-	}
-	if waitErr == nil && readErr == nil {
-		return suites, nil // no packages matched: nothing to test, nothing failed
-	}
 	msg := strings.TrimSpace(stray.String() + stderr.String())
-	return nil, fmt.Errorf("go test in %s: %w: %s", dir, errors.Join(waitErr, readErr), msg)
+	if len(suites) == 0 {
+		if waitErr == nil && readErr == nil {
+			return suites, nil // no packages matched: nothing to test, nothing failed
+		}
+		return nil, fmt.Errorf("go test in %s: %w: %s", dir, errors.Join(waitErr, readErr), msg)
+	}
+	// Every package go test was asked for must say how it ended: one that
+	// never did (the go command died, its binary was never run) failed.
+	listed, err := listPackages(ctx, dir, env, pkgs)
+	if err != nil {
+		return nil, err
+	}
+	reported := map[string]bool{}
+	for i, s := range suites {
+		reported[s.Package] = true
+		if s.Status == "" && !s.BuildFailed {
+			suites[i].Status = Fail
+			suites[i].Output = strings.TrimLeft(s.Output+"\n"+noResult, "\n")
+		}
+	}
+	for _, p := range listed {
+		if !reported[p] {
+			suites = append(suites, Suite{Package: p, Status: Fail, Output: noResult})
+		}
+	}
+	sort.SliceStable(suites, func(i, j int) bool { return suites[i].Package < suites[j].Package })
+	if waitErr != nil || readErr != nil {
+		// go test failed: unless a package failed to say why, the step
+		// fails on the exit status alone.
+		if len(failuresOf(suites)) == 0 {
+			return suites, fmt.Errorf("go test in %s: %w, and no package reported a failure: %s", dir, errors.Join(waitErr, readErr), msg)
+		}
+	}
+	return suites, nil
+}
+
+const noResult = "go test reported no result for this package"
+
+// listPackages names the packages that pkgs match, as go test sees them.
+func listPackages(ctx context.Context, dir string, env []string, pkgs []string) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-e", "-f", "{{.ImportPath}}"}, pkgs...)...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.Fields(string(out)), nil
 }
 
 // vet runs go vet and returns its diagnostics, or an error when vet failed

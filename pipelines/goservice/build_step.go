@@ -8,19 +8,16 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
 // ImageValue is the build step's result: an index kept as an OCI layout in
 // the step's directory.
-type ImageValue struct {
-	Digest     string   `json:"digest"`
-	Platforms  []string `json:"platforms"`
-	Base       string   `json:"base"`
-	BaseDigest string   `json:"baseDigest"`
-}
+type ImageValue = protocol.ImageValue
 
-const ImageLayoutDir = "image"
+// ImageLayoutDir is where the build step keeps the index.
+const ImageLayoutDir = protocol.ImageLayoutDir
 
 // buildStep compiles the service and assembles its image index.
 type buildStep struct {

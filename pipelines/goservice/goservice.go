@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -82,8 +84,8 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if err != nil {
 				return nil, err
 			}
-			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}}, "build")
-			g.Add(&scanStep{cfg: scfg}, "build")
+			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}, exec: o.Executor}, "build")
+			g.Add(&scanStep{cfg: scfg, exec: o.Executor}, "build")
 			publishNeeds = append(publishNeeds, "sbom", "scan")
 		}
 		g.Add(&publishStep{target: target, tags: tags, from: "build"}, publishNeeds...)
@@ -93,13 +95,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
 			}
 			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL, TrustedRoot: o.Signing.TrustedRoot}
-			var secrets []string
-			if len(o.Signing.Password) > 0 {
-				secrets = append(secrets, "COSIGN_PASSWORD="+string(o.Signing.Password))
-			}
-			if o.Signing.IDToken != "" {
-				secrets = append(secrets, "SIGSTORE_ID_TOKEN="+o.Signing.IDToken)
-			}
+			secrets := protocol.Secrets{Password: o.Signing.Password, IDToken: o.Signing.IDToken}
 			var platforms []string
 			for _, p := range bopts.Platforms {
 				platforms = append(platforms, p.String())
@@ -108,8 +104,8 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			if err != nil {
 				return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
 			}
-			g.Add(&signStep{cfg: sc, secrets: secrets}, "publish")
-			g.Add(&attestStep{secrets: secrets, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
+			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
+			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
 				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: tc.Env,
 				BuilderID: builderID(r.Context), PavedVersion: moduleVersion(mainModule)}}, "publish", "sbom", "build")
 		case withSupplyChain:
@@ -245,8 +241,8 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 		} else {
 			rep.Test = &runner.TestReport{Coverage: v.Coverage, Threshold: v.Threshold, Passed: v.Passed, Failed: v.Failed,
 				Skipped: v.Skipped, Failures: v.Failures, Vet: v.Vet}
-			rep.Test.JUnit = export(r, res, "test", "junit.xml")
-			rep.Test.CoverProfile = export(r, res, "test", "coverage.out")
+			rep.Test.JUnit = export(r, res, "test", "junit.xml", &errs)
+			rep.Test.CoverProfile = export(r, res, "test", "coverage.out", &errs)
 		}
 	}
 	if res := o.Results["publish"]; res != nil {
@@ -266,7 +262,7 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			errs = append(errs, err)
 		}
 		for _, d := range v.Documents {
-			rep.SBOM = append(rep.SBOM, runner.SBOMReport{Format: d.Format, Path: export(r, res, "sbom", d.File), Digest: d.Digest})
+			rep.SBOM = append(rep.SBOM, runner.SBOMReport{Format: d.Format, Path: export(r, res, "sbom", d.File, &errs), Digest: d.Digest})
 		}
 	}
 	if res := o.Results["scan"]; res != nil {
@@ -275,7 +271,7 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			errs = append(errs, err)
 		} else {
 			rep.Scan = &runner.ScanReport{Counts: v.Counts, Gate: v.Rule, Passed: v.Passed, Violations: v.Violations, Warnings: v.Warnings,
-				JSON: export(r, res, "scan", ScanJSON), SARIF: export(r, res, "scan", ScanSARIF)}
+				JSON: export(r, res, "scan", ScanJSON, &errs), SARIF: export(r, res, "scan", ScanSARIF, &errs)}
 		}
 	}
 	if res := o.Results["sign"]; res != nil {
@@ -296,14 +292,17 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 }
 
 // export copies a step's file to the run's output directory and returns
-// its path there, or "" when the step did not write it.
-func export(r *pipelines.Run, res *runner.Result, step, file string) string {
+// its path there, or "" when the step did not write it. A copy that fails
+// is added to errs: the report must not name a file that is not there,
+// nor leave an older run's in its place unnoticed.
+func export(r *pipelines.Run, res *runner.Result, step, file string, errs *[]error) string {
 	for _, e := range res.Export {
 		if e != file {
 			continue
 		}
 		dst := filepath.Join(r.OutputDir, step, file)
 		if err := copyFile(filepath.Join(res.Dir, file), dst); err != nil {
+			*errs = append(*errs, fmt.Errorf("exporting the %s step's %s: %w", step, file, err))
 			return ""
 		}
 		return dst
@@ -319,5 +318,5 @@ func copyFile(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(dst, b, 0o644)
+	return atomicfile.WriteFile(dst, b, 0o644)
 }

@@ -84,11 +84,17 @@ func TestStepKeyInputs(t *testing.T) {
 		{"GODEBUG", func(t *testing.T, _, _ string) { t.Setenv("GODEBUG", "x509sha1=1") }, true},
 		{"GOFIPS140", func(t *testing.T, _, _ string) { t.Setenv("GOFIPS140", "latest") }, true},
 		{"set but empty", func(t *testing.T, _, _ string) { t.Setenv("GOFLAGS", "") }, true},
-		{"go env -w", func(t *testing.T, _, _ string) { writeFiles(t, filepath.Dir(os.Getenv("GOENV")), map[string]string{"env": "GOFLAGS=-mod=mod\n"}) }, true},
-		{"replaced directory changes", func(t *testing.T, top, _ string) { writeFiles(t, top, map[string]string{"lib/lib.go": "package lib\n\nconst X = 1\n"}) }, true},
+		{"go env -w", func(t *testing.T, _, _ string) {
+			writeFiles(t, filepath.Dir(os.Getenv("GOENV")), map[string]string{"env": "GOFLAGS=-mod=mod\n"})
+		}, true},
+		{"replaced directory changes", func(t *testing.T, top, _ string) {
+			writeFiles(t, top, map[string]string{"lib/lib.go": "package lib\n\nconst X = 1\n"})
+		}, true},
 		{"replaced directory gains a file", func(t *testing.T, top, _ string) { writeFiles(t, top, map[string]string{"lib/x/x.go": "package x\n"}) }, true},
 		{"replaced directory's ignored folder", func(t *testing.T, top, _ string) { writeFiles(t, top, map[string]string{"lib/.git/HEAD": "x\n"}) }, false},
-		{"unreferenced directory", func(t *testing.T, top, _ string) { writeFiles(t, top, map[string]string{"other/other.go": "package other\n\nconst Y = 2\n"}) }, false},
+		{"unreferenced directory", func(t *testing.T, top, _ string) {
+			writeFiles(t, top, map[string]string{"other/other.go": "package other\n\nconst Y = 2\n"})
+		}, false},
 		{"go.work above the service", func(t *testing.T, top, _ string) {
 			writeFiles(t, top, map[string]string{"go.work": "go 1.22\n\nuse (\n\t./svc\n\t./other\n)\n"})
 		}, true},

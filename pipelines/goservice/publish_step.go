@@ -7,15 +7,12 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
 // PublishValue is the publish step's result.
-type PublishValue struct {
-	Ref    string   `json:"ref"`
-	Digest string   `json:"digest"`
-	Tags   []string `json:"tags,omitempty"`
-}
+type PublishValue = protocol.PublishValue
 
 // publishStep pushes the built index to its target. Its cached result is
 // only reused while the target still holds the digest.

@@ -14,114 +14,45 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/pavedhq/paved/modules/registry"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
 // The supply-chain steps link Syft, Trivy and cosign, which make a binary
 // of hundreds of megabytes that takes most of a second to start. Their
-// work runs in paved's worker binary (see worker.go and package work);
-// keys and revalidation stay here, so a warm run never starts it.
+// work runs in the protocol.Executor that the options name (paved-worker
+// for paved's CLI; see executor.go); keys and revalidation stay here, so a
+// warm run never starts it.
 
-// SBOMConfig is what the sbom step works on.
-type SBOMConfig struct {
-	Dir  string `json:"dir"`
-	Name string `json:"name"` // the image's repository, named in the documents
-	// Created stamps the source documents, so one commit gives one SBOM.
-	Created time.Time `json:"created"`
-}
-
-// SBOMValue is the sbom step's result.
-type SBOMValue struct {
-	Documents []SBOMDocument `json:"documents"`
-}
-
-// SBOMDocument is one SBOM file in the step's directory.
-type SBOMDocument struct {
-	Format        string `json:"format"`
-	Subject       string `json:"subject"` // a platform, or "source"
-	File          string `json:"file"`    // relative to the step's directory
-	Digest        string `json:"digest"`
-	PredicateType string `json:"predicateType"`
-}
-
-// ScanConfig is what the scan step works on, and its gate.
-type ScanConfig struct {
-	Dir        string         `json:"dir"`
-	DBDir      string         `json:"dbDir,omitempty"`
-	Severities []string       `json:"severities"`
-	AnyFix     bool           `json:"anyFix"`
-	Ignore     []IgnoreConfig `json:"ignore,omitempty"`
-}
-
-// IgnoreConfig accepts one finding until Expires.
-type IgnoreConfig struct {
-	ID      string    `json:"id"`
-	Reason  string    `json:"reason"`
-	Expires time.Time `json:"expires"`
-}
-
-// ScanValue is the scan step's result.
-type ScanValue struct {
-	Counts     map[string]int `json:"counts"`
-	Rule       string         `json:"rule"`
-	Passed     bool           `json:"passed"`
-	Violations []string       `json:"violations,omitempty"`
-	Warnings   []string       `json:"warnings,omitempty"`
-}
+// The supply-chain steps' configs and values are the protocol's, which the
+// executors on both sides of the wire import.
+type (
+	SBOMConfig   = protocol.SBOMConfig
+	SBOMValue    = protocol.SBOMValue
+	SBOMDocument = protocol.SBOMDocument
+	ScanConfig   = protocol.ScanConfig
+	IgnoreConfig = protocol.IgnoreConfig
+	ScanValue    = protocol.ScanValue
+	SignConfig   = protocol.SignConfig
+	SignValue    = protocol.SignValue
+	AttestConfig = protocol.AttestConfig
+	AttestValue  = protocol.AttestValue
+)
 
 // Files the supply-chain steps write.
 const (
-	ScanJSON      = "scan.json"
-	ScanSARIF     = "scan.sarif"
-	PublicKeyFile = "cosign.pub"
+	ScanJSON      = protocol.ScanJSON
+	ScanSARIF     = protocol.ScanSARIF
+	PublicKeyFile = protocol.PublicKeyFile
 )
-
-// SignConfig says how to sign. The secrets travel in the worker's
-// environment, never in its request.
-type SignConfig struct {
-	Key         string `json:"key,omitempty"`
-	Keyless     bool   `json:"keyless,omitempty"`
-	FulcioURL   string `json:"fulcioUrl,omitempty"`
-	RekorURL    string `json:"rekorUrl,omitempty"`
-	TrustedRoot string `json:"trustedRoot,omitempty"`
-}
-
-// SignValue is the sign step's result.
-type SignValue struct {
-	Ref        string             `json:"ref"` // the signed index
-	Signatures []runner.Signature `json:"signatures"`
-	// Tags maps each signature tag to its manifest digest once signed, so a
-	// re-run can tell the registry still holds them.
-	Tags map[string]string `json:"tags"`
-}
-
-// AttestConfig is what provenance says about the run.
-type AttestConfig struct {
-	Sign      SignConfig        `json:"sign"`
-	Pipeline  string            `json:"pipeline"`
-	RunID     string            `json:"runId"`
-	Started   time.Time         `json:"started"`
-	Context   runner.RunContext `json:"context"`
-	Platforms []string          `json:"platforms"`
-	Main      string            `json:"main"`
-	GoVersion string            `json:"goVersion"`
-	GoEnv     []string          `json:"goEnv"`
-	BuilderID string            `json:"builderId"`
-	// PavedVersion is the builder's version.
-	PavedVersion string `json:"pavedVersion"`
-}
-
-// AttestValue is the attest step's result.
-type AttestValue struct {
-	Ref          string               `json:"ref"`
-	Attestations []runner.Attestation `json:"attestations"`
-	Tags         map[string]string    `json:"tags"`
-}
 
 var sbomFormats = "spdx-json,cyclonedx-json"
 
 // sbomStep describes the built image (every platform) and the source.
-type sbomStep struct{ cfg SBOMConfig }
+type sbomStep struct {
+	cfg  SBOMConfig
+	exec protocol.Executor
+}
 
 func (s *sbomStep) Name() string { return "sbom" }
 
@@ -134,20 +65,30 @@ func (s *sbomStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w, err := findWorker()
+	id, err := identity(ctx, s.exec, s.Name())
 	if err != nil {
 		return "", err
 	}
-	return k.String("image", img.Digest).String("formats", sbomFormats).JSON("config", s.cfg).String("worker", w.Identity).Sum(), nil
+	return k.String("image", img.Digest).String("formats", sbomFormats).JSON("config", s.cfg).String("worker", id).Sum(), nil
 }
 
 func (s *sbomStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	return runWorker(ctx, "sbom", s.cfg, in, nil)
+	if s.exec == nil {
+		return nil, noExecutor(s.Name())
+	}
+	build, err := output[ImageValue](in, "build")
+	if err != nil {
+		return nil, err
+	}
+	return toResult(s.exec.SBOM(ctx, protocol.SBOMRequest{Config: s.cfg, Build: build, OutDir: in.OutDir}))
 }
 
 // scanStep scans the built image with Trivy and the source with
 // govulncheck, and applies the gate.
-type scanStep struct{ cfg ScanConfig }
+type scanStep struct {
+	cfg  ScanConfig
+	exec protocol.Executor
+}
 
 func (s *scanStep) Name() string { return "scan" }
 
@@ -166,11 +107,11 @@ func (s *scanStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w, err := findWorker()
+	id, err := identity(ctx, s.exec, s.Name())
 	if err != nil {
 		return "", err
 	}
-	k.String("image", img.Digest).JSON("config", s.cfg).String("worker", w.Identity)
+	k.String("image", img.Digest).JSON("config", s.cfg).String("worker", id)
 	if err := dbIdentity(k, s.cfg.DBDir); err != nil {
 		return "", err
 	}
@@ -196,13 +137,21 @@ func dbIdentity(k *runner.KeyBuilder, dir string) error {
 }
 
 func (s *scanStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	return runWorker(ctx, "scan", s.cfg, in, nil)
+	if s.exec == nil {
+		return nil, noExecutor(s.Name())
+	}
+	build, err := output[ImageValue](in, "build")
+	if err != nil {
+		return nil, err
+	}
+	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir}))
 }
 
 // signStep signs the published index and each platform manifest.
 type signStep struct {
 	cfg     SignConfig
-	secrets []string // COSIGN_PASSWORD=..., SIGSTORE_ID_TOKEN=...
+	secrets protocol.Secrets
+	exec    protocol.Executor
 }
 
 func (s *signStep) Name() string { return "sign" }
@@ -220,18 +169,26 @@ func (s *signStep) Revalidate(ctx context.Context, r *runner.Result) (bool, erro
 }
 
 func (s *signStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	r, err := runWorker(ctx, "sign", s.cfg, in, s.secrets)
+	if s.exec == nil {
+		return nil, noExecutor(s.Name())
+	}
+	pub, err := output[PublishValue](in, "publish")
+	if err != nil {
+		return nil, err
+	}
+	r, err := toResult(s.exec.Sign(ctx, protocol.SignRequest{Config: s.cfg, Publish: pub.Value, OutDir: in.OutDir, Secrets: s.secrets}))
 	if err != nil {
 		return r, err
 	}
-	return recordTags(ctx, r, &SignValue{}, func(v any) map[string]string { return v.(*SignValue).tagsFrom() })
+	return recordTags(ctx, r, &SignValue{}, func(v any) map[string]string { return signTags(v.(*SignValue)) })
 }
 
 // attestStep attaches SLSA provenance and the SBOMs as signed in-toto
 // attestations.
 type attestStep struct {
 	cfg     AttestConfig
-	secrets []string
+	secrets protocol.Secrets
+	exec    protocol.Executor
 }
 
 func (s *attestStep) Name() string { return "attest" }
@@ -257,11 +214,27 @@ func (s *attestStep) Revalidate(ctx context.Context, r *runner.Result) (bool, er
 }
 
 func (s *attestStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	r, err := runWorker(ctx, "attest", s.cfg, in, s.secrets)
+	if s.exec == nil {
+		return nil, noExecutor(s.Name())
+	}
+	pub, err := output[PublishValue](in, "publish")
+	if err != nil {
+		return nil, err
+	}
+	build, err := output[ImageValue](in, "build")
+	if err != nil {
+		return nil, err
+	}
+	docs, err := output[SBOMValue](in, "sbom")
+	if err != nil {
+		return nil, err
+	}
+	r, err := toResult(s.exec.Attest(ctx, protocol.AttestRequest{Config: s.cfg, Publish: pub.Value, Build: build, SBOM: docs,
+		OutDir: in.OutDir, Secrets: s.secrets}))
 	if err != nil {
 		return r, err
 	}
-	return recordTags(ctx, r, &AttestValue{}, func(v any) map[string]string { return v.(*AttestValue).tagsFrom() })
+	return recordTags(ctx, r, &AttestValue{}, func(v any) map[string]string { return attestTags(v.(*AttestValue)) })
 }
 
 // signedKey keys a signing step by what it signs and with which key.
@@ -282,7 +255,7 @@ func signedKey(step string, cfg SignConfig, in runner.Inputs, extra []any) (stri
 	return runner.NewKey().String("step", step).String("ref", pub.Ref).String("signer", id).JSON("extra", extra).Sum(), nil
 }
 
-func (v *SignValue) tagsFrom() map[string]string {
+func signTags(v *SignValue) map[string]string {
 	m := map[string]string{}
 	for _, s := range v.Signatures {
 		m[s.Ref] = ""
@@ -290,7 +263,7 @@ func (v *SignValue) tagsFrom() map[string]string {
 	return m
 }
 
-func (v *AttestValue) tagsFrom() map[string]string {
+func attestTags(v *AttestValue) map[string]string {
 	m := map[string]string{}
 	if d, err := name.NewDigest(v.Ref); err == nil {
 		for _, a := range v.Attestations {

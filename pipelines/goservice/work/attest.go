@@ -14,34 +14,20 @@ import (
 	"github.com/pavedhq/paved/modules/attest"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
-// attestStep attaches SLSA provenance for the index, and the SBOMs: each
-// platform's for its manifest, and the first platform's for the index too,
-// so `cosign verify-attestation IMAGE@INDEX` finds one.
-func attestStep(ctx context.Context, raw json.RawMessage, deps map[string]goservice.WorkDependency, out string) (*runner.Result, error) {
-	cfg, err := decode[goservice.AttestConfig](raw)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := decode[goservice.PublishValue](deps["publish"].Value)
-	if err != nil {
-		return nil, err
-	}
-	img, err := decode[goservice.ImageValue](deps["build"].Value)
-	if err != nil {
-		return nil, err
-	}
-	docs, err := decode[goservice.SBOMValue](deps["sbom"].Value)
-	if err != nil {
-		return nil, err
-	}
+// Attest implements protocol.Executor: SLSA provenance for the index, and
+// the SBOMs: each platform's for its manifest, and the first platform's for
+// the index too, so `cosign verify-attestation IMAGE@INDEX` finds one.
+func (Executor) Attest(ctx context.Context, req protocol.AttestRequest) (*protocol.Result[protocol.AttestValue], error) {
+	cfg, pub, img, docs, out := req.Config, req.Publish, req.Build.Value, req.SBOM.Value, req.OutDir
 	ref, err := name.NewDigest(pub.Ref)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := build.ReadLayout(filepath.Join(deps["build"].Dir, goservice.ImageLayoutDir))
+	idx, err := build.ReadLayout(filepath.Join(req.Build.Dir, goservice.ImageLayoutDir))
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +48,7 @@ func attestStep(ctx context.Context, raw json.RawMessage, deps map[string]goserv
 			subjects = append(subjects, attest.Subject{Name: repo, Digest: d.Digest})
 		}
 	}
-	s, err := signer(ctx, cfg.Sign)
+	s, err := signer(ctx, cfg.Sign, req.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +74,7 @@ func attestStep(ctx context.Context, raw json.RawMessage, deps map[string]goserv
 		if !ok {
 			continue // the source SBOMs describe no image
 		}
-		body, err := os.ReadFile(filepath.Join(deps["sbom"].Dir, d.File))
+		body, err := os.ReadFile(filepath.Join(req.SBOM.Dir, d.File))
 		if err != nil {
 			return nil, err
 		}
@@ -111,12 +97,8 @@ func attestStep(ctx context.Context, raw json.RawMessage, deps map[string]goserv
 	if err := writePublicKey(s, out); err != nil {
 		return nil, err
 	}
-	r, err := runner.NewResult(v, fmt.Sprintf("%d attestations (SLSA provenance, SPDX, CycloneDX)", len(v.Attestations)))
-	if err != nil {
-		return nil, err
-	}
-	r.Export = []string{goservice.PublicKeyFile}
-	return r, nil
+	return &protocol.Result[protocol.AttestValue]{Value: v, Summary: fmt.Sprintf("%d attestations (SLSA provenance, SPDX, CycloneDX)", len(v.Attestations)),
+		Export: []string{goservice.PublicKeyFile}}, nil
 }
 
 func provenanceInput(cfg goservice.AttestConfig, img goservice.ImageValue, repo string) attest.ProvenanceInput {

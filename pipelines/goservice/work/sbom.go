@@ -2,24 +2,21 @@ package work
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/sbom"
 	"github.com/pavedhq/paved/pipelines/goservice"
-	"github.com/pavedhq/paved/runner"
+	"github.com/pavedhq/paved/pipelines/protocol"
 )
 
 var sbomFormats = []sbom.Format{sbom.SPDXJSON, sbom.CycloneDXJSON}
 
-func sbomStep(ctx context.Context, raw json.RawMessage, deps map[string]goservice.WorkDependency, out string) (*runner.Result, error) {
-	cfg, err := decode[goservice.SBOMConfig](raw)
-	if err != nil {
-		return nil, err
-	}
-	idx, err := build.ReadLayout(filepath.Join(deps["build"].Dir, goservice.ImageLayoutDir))
+// SBOM implements protocol.Executor.
+func (Executor) SBOM(ctx context.Context, req protocol.SBOMRequest) (*protocol.Result[protocol.SBOMValue], error) {
+	cfg, out := req.Config, req.OutDir
+	idx, err := build.ReadLayout(filepath.Join(req.Build.Dir, goservice.ImageLayoutDir))
 	if err != nil {
 		return nil, err
 	}
@@ -42,10 +39,5 @@ func sbomStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 			Digest: d.Digest.String(), PredicateType: d.Format.PredicateType()})
 		export = append(export, rel)
 	}
-	r, err := runner.NewResult(v, fmt.Sprintf("%d documents (SPDX, CycloneDX)", len(v.Documents)))
-	if err != nil {
-		return nil, err
-	}
-	r.Export = export
-	return r, nil
+	return &protocol.Result[protocol.SBOMValue]{Value: v, Summary: fmt.Sprintf("%d documents (SPDX, CycloneDX)", len(v.Documents)), Export: export}, nil
 }

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,15 +11,13 @@ import (
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/scan"
 	"github.com/pavedhq/paved/pipelines/goservice"
-	"github.com/pavedhq/paved/runner"
+	"github.com/pavedhq/paved/pipelines/protocol"
 )
 
-func scanStep(ctx context.Context, raw json.RawMessage, deps map[string]goservice.WorkDependency, out string) (*runner.Result, error) {
-	cfg, err := decode[goservice.ScanConfig](raw)
-	if err != nil {
-		return nil, err
-	}
-	idx, err := build.ReadLayout(filepath.Join(deps["build"].Dir, goservice.ImageLayoutDir))
+// Scan implements protocol.Executor.
+func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.Result[protocol.ScanValue], error) {
+	cfg, out := req.Config, req.OutDir
+	idx, err := build.ReadLayout(filepath.Join(req.Build.Dir, goservice.ImageLayoutDir))
 	if err != nil {
 		return nil, err
 	}
@@ -46,12 +43,8 @@ func scanStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 		}
 		v.Violations = append(v.Violations, fmt.Sprintf("%s %s in %s %s (%s, %s)", f.Severity, f.ID, f.Package, f.Version, fix, f.Target))
 	}
-	r, err := runner.NewResult(v, countsSummary(rep.Counts))
-	if err != nil {
-		return nil, err
-	}
-	r.Export = []string{goservice.ScanJSON, goservice.ScanSARIF}
-	return r, runErr
+	return &protocol.Result[protocol.ScanValue]{Value: v, Summary: countsSummary(rep.Counts),
+		Export: []string{goservice.ScanJSON, goservice.ScanSARIF}}, runErr
 }
 
 func countsSummary(c map[string]int) string {

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,16 +11,16 @@ import (
 
 	"github.com/pavedhq/paved/modules/sign"
 	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
 // signer loads the key or, keyless, gets a certificate for the token.
-func signer(ctx context.Context, cfg goservice.SignConfig) (*sign.Signer, error) {
-	password, token := secrets()
+func signer(ctx context.Context, cfg goservice.SignConfig, secrets protocol.Secrets) (*sign.Signer, error) {
 	if cfg.Key != "" {
-		return sign.LoadKey(ctx, cfg.Key, password)
+		return sign.LoadKey(ctx, cfg.Key, secrets.Password)
 	}
-	return sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: cfg.FulcioURL, RekorURL: cfg.RekorURL, TrustedRoot: cfg.TrustedRoot, IDToken: token})
+	return sign.Keyless(ctx, sign.KeylessOptions{FulcioURL: cfg.FulcioURL, RekorURL: cfg.RekorURL, TrustedRoot: cfg.TrustedRoot, IDToken: secrets.IDToken})
 }
 
 // writePublicKey keeps the signer's public key with the step's files, so
@@ -38,20 +37,14 @@ func writePublicKey(s *sign.Signer, dir string) error {
 	return os.WriteFile(filepath.Join(dir, goservice.PublicKeyFile), pem, 0o644)
 }
 
-func signStep(ctx context.Context, raw json.RawMessage, deps map[string]goservice.WorkDependency, out string) (*runner.Result, error) {
-	cfg, err := decode[goservice.SignConfig](raw)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := decode[goservice.PublishValue](deps["publish"].Value)
-	if err != nil {
-		return nil, err
-	}
+// Sign implements protocol.Executor.
+func (Executor) Sign(ctx context.Context, req protocol.SignRequest) (*protocol.Result[protocol.SignValue], error) {
+	cfg, pub, out := req.Config, req.Publish, req.OutDir
 	ref, err := name.NewDigest(pub.Ref)
 	if err != nil {
 		return nil, fmt.Errorf("signing %s: %w", pub.Ref, err)
 	}
-	s, err := signer(ctx, cfg)
+	s, err := signer(ctx, cfg, req.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -66,10 +59,6 @@ func signStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 	for _, sig := range sigs {
 		v.Signatures = append(v.Signatures, runner.Signature{Subject: sig.Subject, Ref: sig.Ref})
 	}
-	r, err := runner.NewResult(v, fmt.Sprintf("%d signatures", len(sigs)))
-	if err != nil {
-		return nil, err
-	}
-	r.Export = []string{goservice.PublicKeyFile}
-	return r, nil
+	return &protocol.Result[protocol.SignValue]{Value: v, Summary: fmt.Sprintf("%d signatures", len(sigs)),
+		Export: []string{goservice.PublicKeyFile}}, nil
 }

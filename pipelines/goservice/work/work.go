@@ -1,58 +1,69 @@
-// Package work runs the go-service path's supply-chain steps — SBOM, scan,
-// sign, attest — in paved's worker binary, which links Syft, Trivy and
-// cosign so that the paved binary does not have to.
+// Package work runs the supply-chain steps — SBOM, scan, sign, attest — and
+// policy evaluation in-process. It links Syft, Trivy and cosign: paved's
+// CLI reaches it through paved-worker, and Go programs that link the heavy
+// modules themselves pass Executor{} in pipelines.Options.
 package work
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
 
-	"github.com/pavedhq/paved/pipelines/goservice"
-	"github.com/pavedhq/paved/runner"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/pavedhq/paved/modules/promote"
+	"github.com/pavedhq/paved/modules/promote/verify"
+	"github.com/pavedhq/paved/pipelines/protocol"
 )
 
-type stepFunc func(ctx context.Context, cfg json.RawMessage, deps map[string]goservice.WorkDependency, out string) (*runner.Result, error)
+// Executor is the in-process protocol.Executor.
+type Executor struct{}
 
-var steps = map[string]stepFunc{
-	"sbom":   sbomStep,
-	"scan":   scanStep,
-	"sign":   signStep,
-	"attest": attestStep,
-}
+var _ protocol.Executor = Executor{}
 
-// Serve reads one WorkRequest from r, runs it and writes the WorkResponse
-// to w. Secrets come from the environment and are removed from it first.
-func Serve(ctx context.Context, r io.Reader, w io.Writer) error {
-	var req goservice.WorkRequest
-	if err := json.NewDecoder(r).Decode(&req); err != nil {
-		return fmt.Errorf("reading the work request: %w", err)
-	}
-	fn, ok := steps[req.Step]
+var identityOnce = sync.OnceValues(buildIdentity)
+
+// Identity implements protocol.Executor: this program's build of paved and
+// of the libraries that make the SBOMs, scans and signatures.
+func (Executor) Identity(context.Context) (string, error) { return identityOnce() }
+
+func buildIdentity() (string, error) {
+	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return fmt.Errorf("unknown step %q", req.Step)
+		return "", fmt.Errorf("this program has no build information to key the cache with")
 	}
-	res, err := fn(ctx, req.Config, req.Deps, req.OutDir)
-	resp := goservice.WorkResponse{Result: res}
+	var id strings.Builder
+	id.WriteString(bi.GoVersion + " " + bi.Main.Path + "@" + bi.Main.Version)
+	devel := bi.Main.Version == "(devel)" || bi.Main.Version == ""
+	for _, d := range bi.Deps {
+		switch d.Path {
+		case "github.com/pavedhq/paved":
+			devel = d.Version == "(devel)" || d.Replace != nil
+			id.WriteString(" " + d.Path + "@" + d.Version)
+		case "github.com/anchore/syft", "github.com/aquasecurity/trivy", "github.com/sigstore/cosign/v3", "golang.org/x/vuln":
+			id.WriteString(" " + d.Path + "@" + d.Version)
+		}
+	}
+	if devel {
+		// A development build has no version of its own: name this binary.
+		if self, err := os.Executable(); err == nil {
+			if info, err := os.Stat(self); err == nil {
+				fmt.Fprintf(&id, " %d %d", info.Size(), info.ModTime().UnixNano())
+			}
+		}
+	}
+	return id.String(), nil
+}
+
+// Evaluate implements protocol.Executor.
+func (Executor) Evaluate(ctx context.Context, req protocol.EvaluateRequest) (*promote.Evaluation, error) {
+	ref, err := name.NewDigest(req.Ref)
 	if err != nil {
-		resp.Error = err.Error()
+		return nil, err
 	}
-	return json.NewEncoder(w).Encode(resp)
-}
-
-// secrets reads and clears the signing secrets the runner put in the
-// worker's environment.
-func secrets() (password []byte, token string) {
-	password, token = []byte(os.Getenv("COSIGN_PASSWORD")), os.Getenv("SIGSTORE_ID_TOKEN")
-	os.Unsetenv("COSIGN_PASSWORD")
-	os.Unsetenv("SIGSTORE_ID_TOKEN")
-	return password, token
-}
-
-func decode[T any](raw json.RawMessage) (T, error) {
-	var v T
-	err := json.Unmarshal(raw, &v)
-	return v, err
+	ev := &verify.Evaluator{VulnDB: req.VulnDB}
+	return ev.Evaluate(ctx, ref, req.Policy)
 }
