@@ -43,6 +43,8 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 	if run.Fill != nil {
 		fillErr = run.Fill(rep, o)
 	}
+	// Step errors and test output may quote URLs with credentials.
+	rep.Redact()
 	if err := os.MkdirAll(run.OutputDir, 0o755); err == nil {
 		rep.WriteFile(filepath.Join(run.OutputDir, "report.json"))
 	}

@@ -37,7 +37,10 @@ type Signing struct {
 	Keyless   bool   // a Fulcio certificate for IDToken, logged in Rekor
 	FulcioURL string
 	RekorURL  string
-	IDToken   string
+	// IDToken gives the OIDC token for keyless signing. It is called when
+	// signing starts, not before: the token is short-lived, and the tests
+	// and the build come first.
+	IDToken runner.TokenSource
 }
 
 // Enabled reports whether the run signs.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -198,10 +199,33 @@ func (s *scanStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	return runWorker(ctx, "scan", s.cfg, in, nil)
 }
 
+// secretEnv gives the worker's secret environment ("NAME=value") when a
+// signing step starts.
+type secretEnv func(ctx context.Context) ([]string, error)
+
+// workerSecrets is what the signing worker needs: the key's password, and
+// an OIDC token fetched only now, since it expires within minutes.
+func workerSecrets(s pipelines.Signing) secretEnv {
+	return func(ctx context.Context) ([]string, error) {
+		var env []string
+		if len(s.Password) > 0 {
+			env = append(env, "COSIGN_PASSWORD="+string(s.Password))
+		}
+		if s.Keyless && s.IDToken != nil {
+			tok, err := s.IDToken(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("keyless signing: %w", err)
+			}
+			env = append(env, "SIGSTORE_ID_TOKEN="+tok)
+		}
+		return env, nil
+	}
+}
+
 // signStep signs the published index and each platform manifest.
 type signStep struct {
 	cfg     SignConfig
-	secrets []string // COSIGN_PASSWORD=..., SIGSTORE_ID_TOKEN=...
+	secrets secretEnv
 }
 
 func (s *signStep) Name() string { return "sign" }
@@ -219,7 +243,11 @@ func (s *signStep) Revalidate(ctx context.Context, r *runner.Result) (bool, erro
 }
 
 func (s *signStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	r, err := runWorker(ctx, "sign", s.cfg, in, s.secrets)
+	env, err := s.secrets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := runWorker(ctx, "sign", s.cfg, in, env)
 	if err != nil {
 		return r, err
 	}
@@ -230,7 +258,7 @@ func (s *signStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 // attestations.
 type attestStep struct {
 	cfg     AttestConfig
-	secrets []string
+	secrets secretEnv
 }
 
 func (s *attestStep) Name() string { return "attest" }
@@ -256,7 +284,11 @@ func (s *attestStep) Revalidate(ctx context.Context, r *runner.Result) (bool, er
 }
 
 func (s *attestStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	r, err := runWorker(ctx, "attest", s.cfg, in, s.secrets)
+	env, err := s.secrets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := runWorker(ctx, "attest", s.cfg, in, env)
 	if err != nil {
 		return r, err
 	}
