@@ -55,7 +55,9 @@ func cosignKey(t *testing.T, password string) string {
 // moduleProxy serves the Go modules the example needs over the GOPROXY
 // protocol, from this machine's module cache (its cache/download directory
 // has that protocol's layout), to callers with the user and password only.
-func moduleProxy(t *testing.T, src string) (url string, authorized *atomic.Int32) {
+// It speaks HTTPS, since go sends credentials over nothing else; caFile
+// holds its certificate, for SSL_CERT_FILE.
+func moduleProxy(t *testing.T, src string) (url, caFile string, authorized *atomic.Int32) {
 	t.Helper()
 	download := exec.Command("go", "mod", "download")
 	download.Dir = src
@@ -70,7 +72,7 @@ func moduleProxy(t *testing.T, src string) (url string, authorized *atomic.Int32
 	authorized = &atomic.Int32{}
 	var mu sync.Mutex
 	var refused []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if user, pw, ok := r.BasicAuth(); !ok || user != "user" || pw != proxySecret {
 			mu.Lock()
 			refused = append(refused, r.URL.Path)
@@ -87,7 +89,11 @@ func moduleProxy(t *testing.T, src string) (url string, authorized *atomic.Int32
 			t.Errorf("the module proxy got requests without its credentials: %v", refused)
 		}
 	})
-	return srv.URL, authorized
+	caFile = filepath.Join(t.TempDir(), "proxy-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, caFile, authorized
 }
 
 // TestProxyCredentialsLeaveNoTrace runs the signed golden path with a
@@ -99,17 +105,17 @@ func moduleProxy(t *testing.T, src string) (url string, authorized *atomic.Int32
 func TestProxyCredentialsLeaveNoTrace(t *testing.T) {
 	reg := registry(t)
 	src := copyExample(t)
-	proxyURL, authorized := moduleProxy(t, src)
+	proxyURL, caFile, authorized := moduleProxy(t, src)
 	gitInit(t, src)
 	git(t, src, "remote", "set-url", "origin", "https://user:"+proxySecret+"@git.example/acme/go-service.git")
-	host := strings.TrimPrefix(proxyURL, "http://")
-	goproxy := "http://user:" + proxySecret + "@" + host + "/"
+	host := strings.TrimPrefix(proxyURL, "https://")
+	goproxy := "https://user:" + proxySecret + "@" + host + "/"
 	key := cosignKey(t, keyPassword)
 	cache, report := t.TempDir(), filepath.Join(t.TempDir(), "report.json")
 	r := paved(t, []string{
 		"COSIGN_PASSWORD=" + keyPassword,
 		"GOPROXY=" + goproxy + ",off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-modcacherw -buildvcs=false",
-		"GOSUMDB=off", "GOPRIVATE=", "GONOPROXY=", "GONOSUMDB=", "GOTOOLCHAIN=local",
+		"SSL_CERT_FILE=" + caFile, "GOSUMDB=off", "GOPRIVATE=", "GONOPROXY=", "GONOSUMDB=", "GOTOOLCHAIN=local",
 	}, "run", "go-service", "--source", src, "--image", reg+"/demo/proxied", "--key", key,
 		"--cache-dir", cache, "--report", report)
 	if r.code != 0 {
@@ -160,7 +166,7 @@ func TestProxyCredentialsLeaveNoTrace(t *testing.T) {
 		}
 		if s := string(env.Payload); strings.Contains(s, "slsa.dev/provenance") {
 			provenance = true
-			if !strings.Contains(s, fmt.Sprintf("GOPROXY=http://%s/,off", host)) || strings.Contains(s, "GOPRIVATE") {
+			if !strings.Contains(s, fmt.Sprintf("GOPROXY=https://%s/,off", host)) || strings.Contains(s, "GOPRIVATE") {
 				t.Errorf("provenance Go environment: want GOPROXY without credentials and no GOPRIVATE:\n%s", s)
 			}
 			if !strings.Contains(s, "https://git.example/acme/go-service.git") {
