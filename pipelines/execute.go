@@ -45,6 +45,8 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 	if run.Fill != nil {
 		fillErr = run.Fill(rep, o)
 	}
+	// Step errors and test output may quote URLs with credentials.
+	rep.Redact()
 	// The report is what CI and the front doors read: one that cannot be
 	// written fails the run rather than leave an older run's in its place.
 	var writeErr error

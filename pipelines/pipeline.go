@@ -44,7 +44,10 @@ type Signing struct {
 	// TrustedRoot is the Sigstore trusted_root.json that Fulcio's and
 	// Rekor's answers must verify against; empty means public-good's (TUF).
 	TrustedRoot string
-	IDToken     string
+	// IDToken gives the OIDC token for keyless signing. It is called when
+	// signing starts, not before: the token is short-lived, and the tests
+	// and the build come first.
+	IDToken runner.TokenSource
 }
 
 // Enabled reports whether the run signs.

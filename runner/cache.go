@@ -178,6 +178,10 @@ func (c *Cache) stage(h *holds) (string, error) {
 
 // commit moves a staged entry under key and returns the stored result.
 func (c *Cache) commit(key, staged string, r *Result, h *holds) (*Result, error) {
+	r, err := redactResult(r)
+	if err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,14 @@ var Environments = []Environment{GitHubActions{}, Tekton{Root: "/tekton"}, Local
 // DetectContext fills the run context from the first environment that
 // matches.
 func DetectContext(ctx context.Context, dir string) (RunContext, error) {
+	rc, err := detectContext(ctx, dir)
+	// The repository goes into annotations, the report and provenance: a
+	// remote such as https://user:token@host/repo must not take its token.
+	rc.Repo, rc.RunURL = RedactURL(rc.Repo), RedactURL(rc.RunURL)
+	return rc, err
+}
+
+func detectContext(ctx context.Context, dir string) (RunContext, error) {
 	for _, e := range Environments {
 		if e.Detect() {
 			return e.Context(ctx, dir)
@@ -76,7 +84,7 @@ func (Local) Context(ctx context.Context, dir string) (RunContext, error) {
 	go func() { defer wg.Done(); head = git(ctx, abs, "log", "-1", "--format=%H %ct %D") }()
 	go func() { defer wg.Done(); remote = git(ctx, abs, "config", "--get", "remote.origin.url") }()
 	wg.Wait()
-	rc.Repo = redactURL(remote)
+	rc.Repo = RedactURL(remote)
 	if f := strings.Fields(head); len(f) >= 2 {
 		rc.Commit = f[0]
 		if sec, err := strconv.ParseInt(f[1], 10, 64); err == nil {
@@ -173,23 +181,4 @@ func git(ctx context.Context, dir string, args ...string) string {
 		return ""
 	}
 	return strings.TrimSpace(out.String())
-}
-
-// redactURL drops credentials a remote URL may carry, so they never reach
-// the report or the image annotations.
-func redactURL(u string) string {
-	i := strings.Index(u, "://")
-	if i < 0 {
-		return u // scp-like git@host:path names a user, not a secret
-	}
-	rest := u[i+3:]
-	authority := rest
-	if slash := strings.IndexByte(rest, '/'); slash >= 0 {
-		authority = rest[:slash]
-	}
-	// The last @ ends the user information: a password may hold an @.
-	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-		return u[:i+3] + rest[at+1:]
-	}
-	return u
 }

@@ -19,13 +19,36 @@ var ErrNoIDToken = errors.New("no OIDC token: set SIGSTORE_ID_TOKEN, or run in G
 // "sigstore"): SIGSTORE_ID_TOKEN when set, else GitHub Actions' token
 // service. The token is a secret: callers must not log it.
 func IDToken(ctx context.Context, audience string) (string, error) {
-	if t := os.Getenv("SIGSTORE_ID_TOKEN"); t != "" {
-		return t, nil
+	src, err := IDTokenSource(audience, os.Getenv)
+	if err != nil {
+		return "", err
 	}
-	reqURL, reqToken := os.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), os.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	return src(ctx)
+}
+
+// A TokenSource returns an OIDC token when called.
+type TokenSource func(ctx context.Context) (string, error)
+
+// IDTokenSource reads, now, where the token for audience comes from
+// (getenv looks up SIGSTORE_ID_TOKEN and GitHub Actions' variables), and
+// returns a source that asks for the token only when called. Tokens live
+// minutes and a golden path tests and builds first: keyless signing calls
+// the source when signing starts. Since the variables are read now, the
+// caller can remove them from the environment before any step runs.
+// ErrNoIDToken when the host offers no token.
+func IDTokenSource(audience string, getenv func(string) string) (TokenSource, error) {
+	if t := getenv("SIGSTORE_ID_TOKEN"); t != "" {
+		return func(context.Context) (string, error) { return t, nil }, nil
+	}
+	reqURL, reqToken := getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	if reqURL == "" || reqToken == "" {
-		return "", ErrNoIDToken
+		return nil, ErrNoIDToken
 	}
+	return func(ctx context.Context) (string, error) { return actionsIDToken(ctx, audience, reqURL, reqToken) }, nil
+}
+
+// actionsIDToken asks GitHub Actions' token service for a token.
+func actionsIDToken(ctx context.Context, audience, reqURL, reqToken string) (string, error) {
 	u, err := url.Parse(reqURL)
 	if err != nil {
 		return "", fmt.Errorf("ACTIONS_ID_TOKEN_REQUEST_URL: %w", err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,23 +228,6 @@ func TestTektonContext(t *testing.T) {
 	if err != nil || !env.Detect() || rc.Environment != "tekton" || rc.Commit != "abc" || rc.ResultsDir != filepath.Join(root, "results") {
 		t.Fatalf("context = %+v, %v", rc, err)
 	}
-}
-
-func FuzzRedactURL(f *testing.F) {
-	for _, s := range []string{"https://u:p@h/x", "git@github.com:a/b.git", "", "://@", "https://h/x@y"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, u string) {
-		r := redactURL(u)
-		if len(r) > len(u) {
-			t.Fatalf("redactURL grew %q to %q", u, r)
-		}
-		if parsed, err := url.Parse(u); err == nil && parsed.User != nil && strings.Contains(u, "://") {
-			if after, err := url.Parse(r); err == nil && after.User != nil {
-				t.Fatalf("%q kept user information %q in %q", u, after.User, r)
-			}
-		}
-	})
 }
 
 func TestReportWriteFile(t *testing.T) {

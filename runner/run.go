@@ -37,7 +37,10 @@ type StepError struct {
 	Err  error
 }
 
-func (e *StepError) Error() string { return fmt.Sprintf("step %s: %v", e.Step, e.Err) }
+// Error never quotes URL credentials, whatever the step's error held.
+func (e *StepError) Error() string {
+	return fmt.Sprintf("step %s: %s", e.Step, RedactURL(e.Err.Error()))
+}
 func (e *StepError) Unwrap() error { return e.Err }
 
 // Outcome is what a run did.
@@ -173,12 +176,15 @@ func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 				if res.Dir == "" {
 					res.Dir = out
 				}
-				rep.Cached, rep.Summary = res.Cached, res.Summary
+				rep.Cached, rep.Summary = res.Cached, RedactURL(res.Summary)
 			}
 			results[i] = res
 			if err != nil {
 				stepErrs[i] = err
-				rep.Status, rep.Error = Failed, err.Error()
+				// Errors quote commands and URLs (a GOPROXY with a token):
+				// the report and the progress lines get them without
+				// credentials.
+				rep.Status, rep.Error = Failed, RedactURL(err.Error())
 				if ctx.Err() != nil && !strings.Contains(rep.Error, "cancel") {
 					rep.Error += " (canceled)"
 				}

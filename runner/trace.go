@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -71,8 +72,10 @@ func (s *tracedStep) Run(ctx context.Context, in Inputs) (*Result, error) {
 		span.SetAttributes(attribute.Bool("paved.cached", r.Cached))
 	}
 	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
+		// Spans leave the machine: no URL credentials in them.
+		redacted := errors.New(RedactURL(err.Error()))
+		span.RecordError(redacted)
+		span.SetStatus(codes.Error, redacted.Error())
 	}
 	return r, err
 }

@@ -24,7 +24,7 @@ func main() {
 	defer stop()
 	err := commands.New(buildVersion(), os.Stdout, os.Stderr).ExecuteContext(ctx)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "paved: %v\n", err)
+		fmt.Fprintf(os.Stderr, "paved: %s\n", commands.Message(err))
 	}
 	os.Exit(commands.ExitCode(err))
 }

@@ -5,9 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pavedhq/paved/pipelines"
@@ -16,13 +21,25 @@ import (
 
 // The commands are tested with a stand-in path that only prepares: real
 // paths live in pipelines/goservice and are tested end to end in tests/.
+// The stand-in's one step records the environment it runs in, as go test
+// would inherit it, and the path records the options it was given.
+var (
+	standInMu      sync.Mutex
+	standInEnv     []string
+	standInOptions pipelines.Options
+)
+
 func init() {
 	prepareOnly := func(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
 		r, err := pipelines.Prepare(ctx, "stand-in", o)
 		if err != nil {
 			return nil, err
 		}
+		standInMu.Lock()
+		standInOptions, standInEnv = o, nil
+		standInMu.Unlock()
 		r.Graph = &runner.Graph{}
+		r.Graph.Add(envStep{})
 		return r, nil
 	}
 	for _, n := range []string{"go-service", "go-build", "go-test"} {
@@ -92,24 +109,92 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestSigningScrubsSecretsFromTheEnvironment(t *testing.T) {
-	t.Setenv("COSIGN_PASSWORD", "hunter2")
-	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "req")
-	o := &RunOptions{Key: "cosign.key"}
-	s, err := o.signing(context.Background())
-	if err != nil {
-		t.Fatal(err)
+type envStep struct{}
+
+func (envStep) Name() string { return "env" }
+func (envStep) Run(context.Context, runner.Inputs) (*runner.Result, error) {
+	standInMu.Lock()
+	defer standInMu.Unlock()
+	standInEnv = os.Environ()
+	return &runner.Result{}, nil
+}
+
+var signingSecrets = map[string]string{
+	"COSIGN_PASSWORD": "pw-Zq81", "SIGSTORE_ID_TOKEN": "tok-Zq81",
+	"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "req-Zq81", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/req-Zq81",
+}
+
+// TestEveryCommandTakesSigningSecrets: whatever the command, and whether it
+// signs or not, the steps (go test runs the service's own code) never see
+// the signing secrets in their environment.
+func TestEveryCommandTakesSigningSecrets(t *testing.T) {
+	for _, args := range [][]string{{"test"}, {"build"}, {"run", "go-service"}, {"run", "go-service", "--key", "cosign.key"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			for k, v := range signingSecrets {
+				t.Setenv(k, v)
+			}
+			_, stderr, err := pavedCmd(t, append(args, "--source", t.TempDir(), "--no-cache")...)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			standInMu.Lock()
+			env, opts := standInEnv, standInOptions
+			standInMu.Unlock()
+			if env == nil {
+				t.Fatal("the step did not run")
+			}
+			for _, kv := range env {
+				for k, v := range signingSecrets {
+					if strings.HasPrefix(kv, k+"=") || strings.Contains(kv, v) {
+						t.Errorf("the step's environment holds %s", k)
+					}
+				}
+			}
+			if slices.Contains(args, "--key") && string(opts.Signing.Password) != signingSecrets["COSIGN_PASSWORD"] {
+				t.Errorf("the signing options lost the key's password")
+			}
+			if strings.Contains(fmt.Sprintf("%v %+v %#v", opts.Signing, opts.Signing, opts.Signing), "pw-Zq81") {
+				t.Error("formatting Signing shows the password")
+			}
+		})
 	}
-	if string(s.Password) != "hunter2" {
-		t.Fatalf("password not read")
-	}
-	for _, k := range []string{"COSIGN_PASSWORD", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"} {
-		if v, ok := os.LookupEnv(k); ok {
-			t.Errorf("%s is still set (%q): go test would see it", k, v)
+}
+
+// TestKeylessFetchesTheTokenWhenSigning: --keyless locates the token at
+// start-up (a missing one is a usage error) but asks GitHub Actions' token
+// service for it only when the sign step calls the source, so a long test
+// and build cannot outlive it.
+func TestKeylessFetchesTheTokenWhenSigning(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.Header.Get("Authorization") != "Bearer req-Zq81" || r.URL.Query().Get("audience") != "sigstore" {
+			http.Error(w, "wrong request", http.StatusUnauthorized)
+			return
 		}
+		fmt.Fprint(w, `{"value":"oidc-Zq81"}`)
+	}))
+	defer srv.Close()
+	t.Setenv("SIGSTORE_ID_TOKEN", "")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", srv.URL+"/token")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "req-Zq81")
+	_, stderr, err := pavedCmd(t, "run", "go-service", "--source", t.TempDir(), "--no-cache", "--keyless")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
 	}
-	if strings.Contains(fmt.Sprintf("%v %+v %#v", s, s, s), "hunter2") {
-		t.Error("formatting Signing shows the password")
+	if n := requests.Load(); n != 0 {
+		t.Fatalf("the token was requested %d times before any signing step ran", n)
+	}
+	standInMu.Lock()
+	src := standInOptions.Signing.IDToken
+	standInMu.Unlock()
+	if src == nil {
+		t.Fatal("no token source in the signing options")
+	}
+	// The variables are gone from the environment; the source kept them.
+	tok, err := src(context.Background())
+	if err != nil || tok != "oidc-Zq81" || requests.Load() != 1 {
+		t.Fatalf("token %q, %v after %d requests", tok, err, requests.Load())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/runner"
 )
 
 // Exit codes, as the README documents them.
@@ -22,6 +23,10 @@ type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// Message is err as paved prints it: with no credentials from any URL it
+// quotes (a GOPROXY with a token, a git remote).
+func Message(err error) string { return runner.RedactURL(err.Error()) }
 
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {

@@ -114,23 +114,21 @@ func cacheDir(flag string) (string, error) {
 	return filepath.Join(base, "paved"), nil
 }
 
-// signing gathers what signing needs. Secrets come only from the
-// environment, and are removed from it so the steps' processes (go test
-// runs the service's own code) cannot read them.
+// signing gathers what signing needs from the secrets the command took
+// out of the environment (takeSecrets). The OIDC token is only located
+// here; the sign step fetches it when signing starts.
 func (o *RunOptions) signing(ctx context.Context) (pipelines.Signing, error) {
+	sec := secretsFrom(ctx)
 	s := pipelines.Signing{Key: o.Key, Keyless: o.Keyless, FulcioURL: o.FulcioURL, RekorURL: o.RekorURL, TrustedRoot: o.TrustedRoot}
 	if o.Key != "" {
-		s.Password = []byte(os.Getenv("COSIGN_PASSWORD"))
+		s.Password = []byte(sec.Getenv("COSIGN_PASSWORD"))
 	}
 	if o.Keyless {
-		tok, err := runner.IDToken(ctx, "sigstore")
+		src, err := runner.IDTokenSource("sigstore", sec.Getenv)
 		if err != nil {
 			return s, &UsageError{Err: fmt.Errorf("--keyless: %w", err)}
 		}
-		s.IDToken = tok
-	}
-	for _, k := range []string{"COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"} {
-		os.Unsetenv(k)
+		s.IDToken = src
 	}
 	return s, nil
 }

@@ -14,6 +14,8 @@ func New(version string, stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Golden paths from commit to a tested, signed, attested and promoted OCI image",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Before any command runs a step, whether it signs or not.
+		PersistentPreRun: takeSecrets,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

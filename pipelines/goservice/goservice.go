@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
-	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -95,7 +95,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
 			}
 			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL, TrustedRoot: o.Signing.TrustedRoot}
-			secrets := protocol.Secrets{Password: o.Signing.Password, IDToken: o.Signing.IDToken}
+			secrets := workerSecrets(o.Signing)
 			var platforms []string
 			for _, p := range bopts.Platforms {
 				platforms = append(platforms, p.String())
@@ -106,7 +106,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			}
 			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
 			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
-				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: tc.Env,
+				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
 				BuilderID: builderID(r.Context), PavedVersion: moduleVersion(mainModule)}}, "publish", "sbom", "build")
 		case withSupplyChain:
 			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
@@ -159,6 +159,25 @@ func documentName(r *pipelines.Run, t build.Target) string {
 	return filepath.Base(r.Context.Dir)
 }
 
+// provenanceEnv is the Go environment the provenance records: the
+// settings that change what go builds, and GOPROXY without credentials to
+// say where modules came from. GOPRIVATE, GONOPROXY and GONOSUMDB are left
+// out: they only choose where modules are fetched and checked (go.sum fixes
+// their content), and they name private module paths that an attestation,
+// readable by anyone who can pull the image, has no need to publish.
+func provenanceEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "GOPRIVATE", "GONOPROXY", "GONOSUMDB":
+			continue
+		}
+		out = append(out, k+"="+runner.RedactURL(v))
+	}
+	return out
+}
+
 // builderID names the trust boundary that ran the build: the workflow in
 // GitHub Actions, else paved on the host it detected.
 func builderID(rc runner.RunContext) string {
@@ -192,7 +211,7 @@ func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) 
 	}
 	ann := map[string]string{}
 	if r.Context.Repo != "" {
-		ann["org.opencontainers.image.source"] = r.Context.Repo
+		ann["org.opencontainers.image.source"] = runner.RedactURL(r.Context.Repo)
 	}
 	version := "dev"
 	if c := r.Context.Commit; c != "" {

@@ -59,7 +59,9 @@ func goToolchain(ctx context.Context) (toolchain, error) {
 		// GOTOOLCHAIN and the module's go and toolchain lines (hashed with
 		// the source) decide which toolchain go really runs.
 		for _, k := range []string{"GOTOOLCHAIN", "GOFLAGS", "GOEXPERIMENT", "CGO_ENABLED", "GOAMD64", "GOARM64", "GOPROXY", "GONOSUMDB", "GOPRIVATE"} {
-			toolchainInfo.Env = append(toolchainInfo.Env, k+"="+os.Getenv(k))
+			// Credentials in GOPROXY never change what is built: keep
+			// them out of keys and provenance.
+			toolchainInfo.Env = append(toolchainInfo.Env, k+"="+runner.RedactURL(os.Getenv(k)))
 		}
 	})
 	return toolchainInfo, toolchainErr

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/pavedhq/paved/modules/registry"
+	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
 )
@@ -147,10 +148,29 @@ func (s *scanStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir}))
 }
 
+// secretEnv gives the signing secrets when a signing step starts.
+type secretEnv func(ctx context.Context) (protocol.Secrets, error)
+
+// workerSecrets is what the signing executor needs: the key's password,
+// and an OIDC token fetched only now, since it expires within minutes.
+func workerSecrets(s pipelines.Signing) secretEnv {
+	return func(ctx context.Context) (protocol.Secrets, error) {
+		sec := protocol.Secrets{Password: s.Password}
+		if s.Keyless && s.IDToken != nil {
+			tok, err := s.IDToken(ctx)
+			if err != nil {
+				return protocol.Secrets{}, fmt.Errorf("keyless signing: %w", err)
+			}
+			sec.IDToken = tok
+		}
+		return sec, nil
+	}
+}
+
 // signStep signs the published index and each platform manifest.
 type signStep struct {
 	cfg     SignConfig
-	secrets protocol.Secrets
+	secrets secretEnv
 	exec    protocol.Executor
 }
 
@@ -176,7 +196,11 @@ func (s *signStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if err != nil {
 		return nil, err
 	}
-	r, err := toResult(s.exec.Sign(ctx, protocol.SignRequest{Config: s.cfg, Publish: pub.Value, OutDir: in.OutDir, Secrets: s.secrets}))
+	secrets, err := s.secrets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := toResult(s.exec.Sign(ctx, protocol.SignRequest{Config: s.cfg, Publish: pub.Value, OutDir: in.OutDir, Secrets: secrets}))
 	if err != nil {
 		return r, err
 	}
@@ -187,7 +211,7 @@ func (s *signStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 // attestations.
 type attestStep struct {
 	cfg     AttestConfig
-	secrets protocol.Secrets
+	secrets secretEnv
 	exec    protocol.Executor
 }
 
@@ -229,8 +253,12 @@ func (s *attestStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result,
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := s.secrets(ctx)
+	if err != nil {
+		return nil, err
+	}
 	r, err := toResult(s.exec.Attest(ctx, protocol.AttestRequest{Config: s.cfg, Publish: pub.Value, Build: build, SBOM: docs,
-		OutDir: in.OutDir, Secrets: s.secrets}))
+		OutDir: in.OutDir, Secrets: secrets}))
 	if err != nil {
 		return r, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/pavedhq/paved/modules/test"
@@ -63,10 +64,30 @@ func (s *testStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if encErr != nil {
 		return nil, errors.Join(err, encErr)
 	}
+	// go's errors in the JUnit report may quote a GOPROXY with a token as
+	// its user name (go hides passwords only).
+	if rerr := redactFile(res.JUnit); rerr != nil {
+		return nil, errors.Join(err, fmt.Errorf("redacting %s: %w", res.JUnit, rerr))
+	}
 	for _, p := range []string{res.JUnit, res.CoverProfile} {
 		if p != "" {
 			r.Export = append(r.Export, filepath.Base(p))
 		}
 	}
 	return r, err
+}
+
+// redactFile strips URL credentials from a text file in place.
+func redactFile(p string) error {
+	if p == "" {
+		return nil
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if r := runner.RedactURL(string(b)); r != string(b) {
+		return os.WriteFile(p, []byte(r), 0o644)
+	}
+	return nil
 }

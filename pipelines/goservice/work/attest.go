@@ -103,6 +103,13 @@ func (Executor) Attest(ctx context.Context, req protocol.AttestRequest) (*protoc
 
 func provenanceInput(cfg goservice.AttestConfig, img goservice.ImageValue, repo string) attest.ProvenanceInput {
 	rc := cfg.Context
+	// The signed statement is public and permanent: whatever the caller
+	// passed, no URL in it keeps its credentials.
+	rc.Repo = runner.RedactURL(rc.Repo)
+	goEnv := make([]string, len(cfg.GoEnv))
+	for i, kv := range cfg.GoEnv {
+		goEnv[i] = runner.RedactURL(kv)
+	}
 	in := attest.ProvenanceInput{
 		BuilderID:      cfg.BuilderID,
 		BuilderVersion: map[string]string{"paved": cfg.PavedVersion},
@@ -114,7 +121,7 @@ func provenanceInput(cfg goservice.AttestConfig, img goservice.ImageValue, repo 
 			"main":      cfg.Main,
 			"image":     repo,
 		},
-		Internal:     map[string]any{"environment": rc.Environment, "goEnv": cfg.GoEnv},
+		Internal:     map[string]any{"environment": rc.Environment, "goEnv": goEnv},
 		InvocationID: cfg.RunID,
 		StartedOn:    cfg.Started,
 		FinishedOn:   time.Now().UTC(),
