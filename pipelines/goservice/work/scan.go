@@ -3,6 +3,7 @@ package work
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,7 @@ func scanStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 	if err != nil {
 		return nil, err
 	}
-	opts := scan.Options{DBDir: cfg.DBDir, Gate: scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}}
+	opts := scan.Options{DBDir: cfg.DBDir, Gate: scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}, AllowIncomplete: cfg.AllowIncomplete}
 	for _, ig := range cfg.Ignore {
 		opts.Gate.Ignore = append(opts.Gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: ig.Expires})
 	}
@@ -38,7 +39,11 @@ func scanStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 	if err := writeFile(filepath.Join(out, goservice.ScanSARIF), rep.WriteSARIF); err != nil {
 		return nil, err
 	}
-	v := goservice.ScanValue{Counts: rep.Counts, Rule: rep.Gate.Rule, Passed: rep.Gate.Passed, Warnings: rep.Warnings}
+	var ie *scan.IncompleteError
+	if errors.As(runErr, &ie) {
+		runErr = fmt.Errorf("%w (to publish without a full scan: scan.required: false in paved.yaml, or --scan-required=false)", runErr)
+	}
+	v := goservice.ScanValue{Status: rep.Status, Missing: rep.Missing, Counts: rep.Counts, Rule: rep.Gate.Rule, Passed: rep.Gate.Passed, Warnings: rep.Warnings}
 	for _, f := range rep.Gate.Violations {
 		fix := "no fix"
 		if f.FixedVersion != "" {
@@ -46,7 +51,14 @@ func scanStep(ctx context.Context, raw json.RawMessage, deps map[string]goservic
 		}
 		v.Violations = append(v.Violations, fmt.Sprintf("%s %s in %s %s (%s, %s)", f.Severity, f.ID, f.Package, f.Version, fix, f.Target))
 	}
-	r, err := runner.NewResult(v, countsSummary(rep.Counts))
+	summary := countsSummary(rep.Counts)
+	switch rep.Status {
+	case scan.NotScanned:
+		summary = rep.Status
+	case scan.PartiallyScanned:
+		summary = rep.Status + ", " + summary
+	}
+	r, err := runner.NewResult(v, summary)
 	if err != nil {
 		return nil, err
 	}
