@@ -226,8 +226,8 @@ func TestScanFailsClosedWithoutDatabases(t *testing.T) {
 			"no Go vulnerability database in "+filepath.Join(empty, "govulndb"), "--scan-required=false")
 	})
 	t.Run("no database and no network", func(t *testing.T) {
-		// "--vuln-db=" keeps the helper from adding the demo database: the
-		// scanners try to download theirs and cannot.
+		// "--vuln-db=" (no database directory) keeps the helper from adding
+		// the demo database: the scanners try to download theirs and cannot.
 		env := append([]string{"XDG_CACHE_HOME=" + t.TempDir(), "GOCACHE=" + goEnv(t, "GOCACHE")}, offline...)
 		r := paved(t, env, "run", "go-service", "--source", src, "--vuln-db=", "--cache-dir", t.TempDir(), "--image", "oci:"+out)
 		checkRefused(t, r, "not scanned", "no Trivy vulnerability database: ", "no Go vulnerability database: https://vuln.go.dev")
