@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pavedhq/paved/modules/scan/expiry"
 )
 
 // ConfigFile is the name of a service's settings file.
@@ -38,7 +39,12 @@ type Config struct {
 type ScanConfig struct {
 	// VulnDB is an air-gapped database directory (Trivy's cache layout,
 	// optionally with a Go vulnerability database under govulndb/).
-	VulnDB     string         `yaml:"vulnDB"`
+	VulnDB string `yaml:"vulnDB"`
+	// Required (default true) fails the scan step, and so the run before
+	// anything is published, when a scanner cannot run for want of its
+	// database. false publishes anyway and the report says "not scanned"
+	// (or "partially scanned"); a scan that does run still gates.
+	Required   *bool          `yaml:"required"`
 	Severities []string       `yaml:"severities"` // default [CRITICAL]
 	AnyFix     bool           `yaml:"anyFix"`     // fail even when no fix is available
 	Ignore     []IgnoreConfig `yaml:"ignore"`
@@ -48,13 +54,14 @@ type ScanConfig struct {
 type IgnoreConfig struct {
 	ID      string `yaml:"id"`
 	Reason  string `yaml:"reason"`
-	Expires string `yaml:"expires"` // YYYY-MM-DD
+	Expires string `yaml:"expires"` // YYYY-MM-DD: honoured through the end of that day, UTC (package expiry)
 }
 
-// SignConfig says who signs: the keyless identity CI signs as, which
-// verify and promote check.
+// SignConfig says who signs: the keyless identity CI signs as. paved
+// verify and paved promote of the service (--source) accept it when no
+// signer is named otherwise.
 type SignConfig struct {
-	Identity string `yaml:"identity"` // certificate subject (regexp allowed in policies)
+	Identity string `yaml:"identity"` // certificate subject, exact
 	Issuer   string `yaml:"issuer"`   // OIDC issuer
 }
 
@@ -165,9 +172,12 @@ func (c Config) validate() error {
 		if ig.ID == "" || strings.TrimSpace(ig.Reason) == "" {
 			return &ConfigError{Field: field, Msg: "an ignored finding needs an id and a reason"}
 		}
-		if _, err := time.Parse(time.DateOnly, ig.Expires); err != nil {
-			return &ConfigError{Field: field + ".expires", Msg: fmt.Sprintf("%q: want a date YYYY-MM-DD, so no exception lasts forever", ig.Expires)}
+		if _, err := expiry.Parse(ig.Expires); err != nil {
+			return &ConfigError{Field: field + ".expires", Msg: err.Error() + ", so no exception lasts forever"}
 		}
+	}
+	if (c.Sign.Identity == "") != (c.Sign.Issuer == "") {
+		return &ConfigError{Field: ConfigFile + ": sign", Msg: "identity and issuer go together: a keyless signature is checked against both"}
 	}
 	if c.Path != "" && Lookup(c.Path) == nil {
 		return &ConfigError{Field: ConfigFile + ": path", Msg: fmt.Sprintf("unknown golden path %q (known: %s)", c.Path, strings.Join(Names(), ", "))}
@@ -205,6 +215,10 @@ func (c Config) withDefaults() Config {
 	if c.Test.Vet == nil {
 		v := true
 		c.Test.Vet = &v
+	}
+	if c.Scan.Required == nil {
+		v := true
+		c.Scan.Required = &v
 	}
 	return c
 }

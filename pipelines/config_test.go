@@ -6,13 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pavedhq/paved/modules/scan/expiry"
 )
 
 func TestParseConfig(t *testing.T) {
 	cov := func(v float64) *float64 { return &v }
-	yes := true
+	yes, no := true, false
 	tests := []struct {
 		name    string
 		yaml    string
@@ -20,19 +23,25 @@ func TestParseConfig(t *testing.T) {
 		wantErr string // the field the error must name
 	}{
 		{name: "empty gives defaults", yaml: "", want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved",
-			Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes}, Scan: ScanConfig{Severities: []string{"CRITICAL"}}}},
+			Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes}, Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &yes}}},
 		{name: "all fields", yaml: "team: payments\nservice: api\npath: go-service\nmain: ./cmd/api\nplatforms: [linux/arm64]\nbase: paved\nimage: localhost:5000/x\ntags: [v1]\ntest:\n  coverage: 70\n  packages: [./internal/...]\n  vet: true\n",
 			want: Config{Team: "payments", Service: "api", Path: "go-service", Main: "./cmd/api", Platforms: []string{"linux/arm64"}, Base: "paved",
 				Image: "localhost:5000/x", Tags: []string{"v1"}, Test: TestConfig{Coverage: cov(70), Packages: []string{"./internal/..."}, Vet: &yes},
-				Scan: ScanConfig{Severities: []string{"CRITICAL"}}}},
+				Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &yes}}},
 		{name: "scan and sign", yaml: "scan:\n  vulnDB: /db\n  severities: [critical, HIGH]\n  ignore:\n    - {id: CVE-1, reason: unreachable, expires: 2027-01-31}\nsign:\n  identity: ci@example.com\n  issuer: https://issuer.example\n",
 			want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved", Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes},
-				Scan: ScanConfig{VulnDB: "/db", Severities: []string{"CRITICAL", "HIGH"}, Ignore: []IgnoreConfig{{ID: "CVE-1", Reason: "unreachable", Expires: "2027-01-31"}}},
+				Scan: ScanConfig{VulnDB: "/db", Required: &yes, Severities: []string{"CRITICAL", "HIGH"}, Ignore: []IgnoreConfig{{ID: "CVE-1", Reason: "unreachable", Expires: "2027-01-31"}}},
 				Sign: SignConfig{Identity: "ci@example.com", Issuer: "https://issuer.example"}}},
 		{name: "test env", yaml: "test:\n  env: [DATABASE_URL, _X1]\n",
 			want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved", Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes, Env: []string{"DATABASE_URL", "_X1"}},
-				Scan: ScanConfig{Severities: []string{"CRITICAL"}}}},
+				Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &yes}}},
 		{name: "test env not a name", yaml: "test:\n  env: [A=b]\n", wantErr: "test.env"},
+		{name: "scan not required", yaml: "scan:\n  required: false\n",
+			want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved", Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes},
+				Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &no}}},
+		{name: "identity without issuer", yaml: "sign:\n  identity: ci@example.com\n", wantErr: "paved.yaml: sign"},
+		{name: "issuer without identity", yaml: "sign:\n  issuer: https://issuer.example\n", wantErr: "paved.yaml: sign"},
+		{name: "expiry with a time", yaml: "scan:\n  ignore:\n    - {id: CVE-1, reason: r, expires: 2027-01-31T10:00:00Z}\n", wantErr: "scan.ignore[0].expires"},
 		{name: "ignore without reason", yaml: "scan:\n  ignore:\n    - {id: CVE-1, expires: 2027-01-31}\n", wantErr: "scan.ignore[0]"},
 		{name: "ignore without expiry", yaml: "scan:\n  ignore:\n    - {id: CVE-1, reason: r}\n", wantErr: "scan.ignore[0].expires"},
 		{name: "unknown severity", yaml: "scan:\n  severities: [SEVERE]\n", wantErr: "scan.severities"},
@@ -62,6 +71,26 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("config (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestIgnoreExpiresThroughTheDay: paved.yaml's expiry means what a
+// promotion policy's does (modules/promote's TestPolicyIgnoreExpiresThroughTheDay):
+// honoured through the end of the named day, UTC.
+func TestIgnoreExpiresThroughTheDay(t *testing.T) {
+	c, err := ParseConfig([]byte("scan:\n  ignore:\n    - {id: CVE-1, reason: r, expires: 2026-12-31}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := expiry.Parse(c.Scan.Ignore[0].Expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC); !expiry.Honoured(exp, last) {
+		t.Errorf("not honoured at %v", last)
+	}
+	if next := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC); expiry.Honoured(exp, next) {
+		t.Errorf("still honoured at %v", next)
 	}
 }
 

@@ -26,6 +26,7 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 		rep.RunID = run.ID
 	}
 	rep.Warnings = append(rep.Warnings, run.Warnings...)
+	rep.Team, rep.Service = run.Config.Team, run.ServiceName()
 	if r.Tracing != nil {
 		c, sp := r.Tracing.Start(ctx, "paved run "+run.Pipeline,
 			attribute.String("paved.pipeline", run.Pipeline),

@@ -26,6 +26,9 @@ type Options struct {
 	// VulnDB overrides paved.yaml's scan.vulnDB: an air-gapped database
 	// directory, so no scanner touches the network.
 	VulnDB string
+	// ScanRequired overrides paved.yaml's scan.required when not nil: false
+	// publishes even when a scanner cannot run for want of its database.
+	ScanRequired *bool
 	// Signing says how to sign and attest; the zero value does neither,
 	// and the report says so.
 	Signing Signing
@@ -84,6 +87,15 @@ type Run struct {
 	Started time.Time
 	// Warnings say what the run chose not to do.
 	Warnings []string
+}
+
+// ServiceName is paved.yaml's service, else the name of the source
+// directory.
+func (r *Run) ServiceName() string {
+	if r.Config.Service != "" {
+		return r.Config.Service
+	}
+	return filepath.Base(r.Context.Dir)
 }
 
 // A Path prepares a run. Errors it returns are about settings (flags or

@@ -19,6 +19,8 @@ type Report struct {
 	APIVersion   string        `json:"apiVersion"`
 	Kind         string        `json:"kind"`
 	Pipeline     string        `json:"pipeline"`
+	Team         string        `json:"team,omitempty"` // paved.yaml's team
+	Service      string        `json:"service"`        // paved.yaml's service, else the source directory's name
 	RunID        string        `json:"runId"`
 	Status       Status        `json:"status"`
 	StartedAt    time.Time     `json:"startedAt"`
@@ -75,11 +77,16 @@ type SBOMReport struct {
 
 // ScanReport is the vulnerability scan's counts and gate.
 type ScanReport struct {
+	// Status is "scanned", or "partially scanned" or "not scanned" when a
+	// scanner could not run for want of the database Missing names; a run
+	// publishes without a full scan only when told to (scan.required).
+	Status     string         `json:"status"`
+	Missing    []string       `json:"missing,omitempty"`
 	Counts     map[string]int `json:"counts"`
-	Gate       string         `json:"gate"` // the rule, e.g. "fail on CRITICAL with a fix available"
-	Passed     bool           `json:"passed"`
+	Gate       string         `json:"gate"`   // the rule, e.g. "fail on CRITICAL with a fix available"
+	Passed     bool           `json:"passed"` // false when not scanned: nothing was checked
 	Violations []string       `json:"violations,omitempty"`
-	Warnings   []string       `json:"warnings,omitempty"` // scanners skipped, ignore entries not honoured
+	Warnings   []string       `json:"warnings,omitempty"` // stale databases, ignore entries not honoured
 	JSON       string         `json:"json,omitempty"`
 	SARIF      string         `json:"sarif,omitempty"`
 }

@@ -115,7 +115,7 @@ func paved(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if len(args) > 0 && args[0] == "run" && !slices.Contains(args, "--vuln-db") {
+	if len(args) > 0 && args[0] == "run" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--vuln-db") }) {
 		args = append(args, "--vuln-db", demoDB)
 	}
 	cmd := exec.CommandContext(ctx, pavedBin, args...)

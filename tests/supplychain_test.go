@@ -181,3 +181,102 @@ func TestScanGateOffline(t *testing.T) {
 		t.Fatalf("clean database: exit %d\n%s", clean.code, clean.stderr)
 	}
 }
+
+// TestScanFailsClosedWithoutDatabases: with no database for any scanner
+// the run exits 1 naming each missing database and publishes nothing;
+// --scan-required=false, or scan.required: false in paved.yaml, publishes
+// and the report says "not scanned".
+func TestScanFailsClosedWithoutDatabases(t *testing.T) {
+	src := copyExample(t)
+	out := filepath.Join(t.TempDir(), "layout")
+	empty := t.TempDir()
+	offline := []string{"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9"}
+	published := func() bool {
+		_, err := os.Stat(filepath.Join(out, "index.json"))
+		return err == nil
+	}
+	checkRefused := func(t *testing.T, r result, names ...string) {
+		t.Helper()
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+		}
+		for _, s := range names {
+			if !strings.Contains(r.stderr, s) {
+				t.Errorf("stderr does not name %q:\n%s", s, r.stderr)
+			}
+		}
+		if published() {
+			t.Errorf("an unscanned image was published to %s", out)
+		}
+		rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+		if rep.Scan == nil || rep.Scan.Status != "not scanned" || rep.Scan.Passed || len(rep.Scan.Missing) != 2 || rep.Image != nil {
+			t.Errorf("report: scan %+v, image %+v", rep.Scan, rep.Image)
+		}
+		for _, s := range rep.Steps {
+			if (s.Name == "publish" || s.Name == "sign") && s.Status == runner.Succeeded {
+				t.Errorf("%s %s after the scan could not run", s.Name, s.Status)
+			}
+		}
+	}
+
+	t.Run("empty database directory", func(t *testing.T) {
+		r := paved(t, offline, "run", "go-service", "--source", src, "--vuln-db", empty, "--cache-dir", t.TempDir(), "--image", "oci:"+out)
+		checkRefused(t, r,
+			"not scanned", "no Trivy vulnerability database in "+filepath.Join(empty, "db"),
+			"no Go vulnerability database in "+filepath.Join(empty, "govulndb"), "--scan-required=false")
+	})
+	t.Run("no database and no network", func(t *testing.T) {
+		// "--vuln-db=" (no database directory) keeps the helper from adding
+		// the demo database: the scanners try to download theirs and cannot.
+		env := append([]string{"XDG_CACHE_HOME=" + t.TempDir(), "GOCACHE=" + goEnv(t, "GOCACHE")}, offline...)
+		r := paved(t, env, "run", "go-service", "--source", src, "--vuln-db=", "--cache-dir", t.TempDir(), "--image", "oci:"+out)
+		checkRefused(t, r, "not scanned", "no Trivy vulnerability database: ", "no Go vulnerability database: https://vuln.go.dev")
+	})
+	t.Run("opted out with the flag", func(t *testing.T) {
+		r := paved(t, offline, "run", "go-service", "--source", src, "--vuln-db", empty, "--cache-dir", t.TempDir(), "--image", "oci:"+out, "--scan-required=false")
+		if r.code != 0 || !published() {
+			t.Fatalf("exit %d, published %v\n%s", r.code, published(), r.stderr)
+		}
+		if !strings.Contains(r.stderr, "not scanned") {
+			t.Errorf("stderr does not say the image was not scanned:\n%s", r.stderr)
+		}
+		rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+		if rep.Scan == nil || rep.Scan.Status != "not scanned" || rep.Scan.Passed || len(rep.Scan.Missing) != 2 || rep.Image == nil {
+			t.Errorf("report: scan %+v, image %+v", rep.Scan, rep.Image)
+		}
+	})
+	t.Run("opted out in paved.yaml, path from paved.yaml", func(t *testing.T) {
+		os.RemoveAll(out)
+		f, err := os.OpenFile(filepath.Join(src, "paved.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("scan:\n  required: false\n")
+		f.Close()
+		// No PIPELINE: paved.yaml's path: go-service names it.
+		r := paved(t, offline, "run", "--source", src, "--vuln-db", empty, "--cache-dir", t.TempDir(), "--image", "oci:"+out)
+		if r.code != 0 || !published() {
+			t.Fatalf("exit %d, published %v\n%s", r.code, published(), r.stderr)
+		}
+		rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+		if rep.Pipeline != "go-service" || rep.Team != "payments" || rep.Service != "go-service" {
+			t.Errorf("pipeline %q, team %q, service %q", rep.Pipeline, rep.Team, rep.Service)
+		}
+		if rep.Scan == nil || rep.Scan.Status != "not scanned" {
+			t.Errorf("report: scan %+v", rep.Scan)
+		}
+		// The flag overrides the file: required again, refused again.
+		os.RemoveAll(out)
+		r = paved(t, offline, "run", "--source", src, "--vuln-db", empty, "--cache-dir", t.TempDir(), "--image", "oci:"+out, "--scan-required")
+		checkRefused(t, r, "not scanned")
+	})
+}
+
+func goEnv(t *testing.T, key string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", key, err)
+	}
+	return strings.TrimSpace(string(out))
+}

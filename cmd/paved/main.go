@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/pavedhq/paved/internal/commands"
+	pavedversion "github.com/pavedhq/paved/internal/version"
 
 	// The golden paths this binary offers.
 	_ "github.com/pavedhq/paved/pipelines/goservice"
 )
 
 // version is set at link time (-X main.version=...); otherwise it comes
-// from the module's build information.
+// from the build information: the release, or the commit of a checkout.
 var version = ""
 
 func main() {
@@ -33,8 +33,5 @@ func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+	return pavedversion.Module(pavedversion.Paved)
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +16,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
 )
@@ -45,6 +49,14 @@ func init() {
 	for _, n := range []string{"go-service", "go-build", "go-test"} {
 		pipelines.Register(n, prepareOnly, n == "go-service")
 	}
+	pipelines.Register("picked-by-config", func(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
+		r, err := pipelines.Prepare(ctx, "picked-by-config", o)
+		if err != nil {
+			return nil, err
+		}
+		r.Graph = &runner.Graph{}
+		return r, nil
+	}, false)
 }
 
 func pavedCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
@@ -69,7 +81,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run"}, "takes 1 argument"},
+		{[]string{"run", "--source", src}, "set path: in " + src + "/paved.yaml"},
+		{[]string{"run", "go-service", "go-test"}, "takes 1 argument"},
 		{[]string{"run", "nope"}, `unknown pipeline "nope"`},
 		{[]string{"run", "go-service", "--nope"}, "--nope"},
 		{[]string{"build", "--source", src, "--platform", "plan9"}, "--platform"},
@@ -254,4 +267,70 @@ func (blobStep) Run(_ context.Context, in runner.Inputs) (*runner.Result, error)
 		return nil, err
 	}
 	return runner.NewResult("blob", "")
+}
+
+// TestRunPicksThePathFromConfig: with no PIPELINE, paved.yaml's path:
+// names it, and the report carries the team and service.
+func TestRunPicksThePathFromConfig(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "paved.yaml"), []byte("team: payments\nservice: api\npath: picked-by-config\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := pavedCmd(t, "run", "--source", src, "--json", "--no-cache")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	var rep runner.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if rep.Pipeline != "picked-by-config" || rep.Team != "payments" || rep.Service != "api" {
+		t.Errorf("pipeline %q, team %q, service %q; want picked-by-config, payments, api", rep.Pipeline, rep.Team, rep.Service)
+	}
+	// A pipeline named on the command line wins over paved.yaml's.
+	out, _, err = pavedCmd(t, "run", "go-service", "--source", src, "--json", "--no-cache")
+	if err != nil || !strings.Contains(out, `"pipeline": "stand-in"`) {
+		t.Errorf("run go-service: %v\n%s", err, out)
+	}
+}
+
+// TestServiceSignerIsTheDefault: sign.identity and sign.issuer in the
+// service's paved.yaml are the signer verify and promote accept when
+// nothing else names one, and never widen a policy that does.
+func TestServiceSignerIsTheDefault(t *testing.T) {
+	src := t.TempDir()
+	const id, iss = "https://github.com/acme/api/.github/workflows/release.yml@refs/heads/main", "https://token.actions.githubusercontent.com"
+	os.WriteFile(filepath.Join(src, "paved.yaml"), []byte("sign:\n  identity: "+id+"\n  issuer: "+iss+"\n"), 0o644)
+
+	var f policyFlags
+	p, err := f.policy(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]promote.Signer{{Issuer: iss, Identity: id}}, p.Signers); diff != "" {
+		t.Errorf("signers (-want +got):\n%s", diff)
+	}
+	f.keys = []string{"cosign.pub"}
+	if p, err = f.policy(src); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]promote.Signer{{Key: "cosign.pub"}}, p.Signers); diff != "" {
+		t.Errorf("a flag's signer: (-want +got):\n%s", diff)
+	}
+
+	// No signer anywhere is still bad usage, and says where one can go.
+	_, err = (&policyFlags{}).policy(t.TempDir())
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "sign.identity and sign.issuer") {
+		t.Errorf("no signer: %v", err)
+	}
+	_, _, err = pavedCmd(t, "verify", "localhost:5000/a@sha256:"+strings.Repeat("0", 64), "--source", t.TempDir())
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "sign.identity and sign.issuer") {
+		t.Errorf("verify with no signer: %v", err)
+	}
+	// A broken paved.yaml is named.
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "paved.yaml"), []byte("sign:\n  identity: x\n"), 0o644)
+	if _, err := (&policyFlags{}).policy(bad); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "sign") {
+		t.Errorf("identity without issuer: %v", err)
+	}
 }

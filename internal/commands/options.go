@@ -27,6 +27,9 @@ type RunOptions struct {
 	Report       string
 	JSON         bool
 	VulnDB       string
+	// ScanRequired is --scan-required; paved.yaml's scan.required unless
+	// the flag is given.
+	ScanRequired bool
 	Key          string
 	Keyless      bool
 	FulcioURL    string
@@ -45,7 +48,8 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 		fs.StringSliceVar(&o.Tags, "tag", nil, "tags to set on the published image (default latest)")
 	}
 	if withBuild {
-		fs.StringVar(&o.VulnDB, "vuln-db", "", "air-gapped vulnerability database directory (Trivy cache layout, optional govulndb/): no scanner touches the network")
+		fs.StringVar(&o.VulnDB, "vuln-db", "", "air-gapped vulnerability database directory (Trivy cache layout, with govulndb/): no scanner touches the network")
+		fs.BoolVar(&o.ScanRequired, "scan-required", true, "fail before publishing when a scanner cannot run for want of its database; =false publishes and the report says \"not scanned\" (default from paved.yaml scan.required)")
 		fs.StringVar(&o.Key, "key", "", "sign and attest with this cosign key file or KMS URI (password from COSIGN_PASSWORD)")
 		fs.BoolVar(&o.Keyless, "keyless", false, "sign and attest keyless: a Fulcio certificate for the CI's OIDC token, logged in Rekor")
 		fs.StringVar(&o.FulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio for --keyless")
@@ -92,6 +96,10 @@ func (o *RunOptions) Validate(fs *pflag.FlagSet) error {
 // pipelineOptions translates flags into the pipeline's options.
 func (o *RunOptions) pipelineOptions(fs *pflag.FlagSet) pipelines.Options {
 	po := pipelines.Options{Source: o.Source, Image: o.Image, Platforms: o.Platforms, Base: o.Base, Tags: o.Tags, VulnDB: o.VulnDB}
+	if fs.Lookup("scan-required") != nil && fs.Changed("scan-required") {
+		v := o.ScanRequired
+		po.ScanRequired = &v
+	}
 	if fs.Lookup("coverage") != nil && fs.Changed("coverage") {
 		c := o.Coverage
 		po.MinCoverage = &c

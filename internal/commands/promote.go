@@ -15,6 +15,7 @@ import (
 
 	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/promote"
+	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/protocol"
 )
 
@@ -58,7 +59,24 @@ func (f *policyFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.vulnDB, "vuln-db", "", "air-gapped vulnerability database for the scan rule (Trivy cache layout)")
 }
 
-func (f *policyFlags) policy() (promote.Policy, error) {
+// serviceSigner is the keyless signer the service's paved.yaml names
+// (sign.identity, sign.issuer) in dir, default ".": what verify and
+// promote accept when no policy or flag names a signer. It never widens
+// a policy that names its own signers.
+func serviceSigner(dir string) (*promote.Signer, error) {
+	if dir == "" {
+		dir = "."
+	}
+	cfg, err := pipelines.LoadConfig(dir)
+	if err != nil || cfg.Sign.Identity == "" {
+		return nil, err
+	}
+	return &promote.Signer{Issuer: cfg.Sign.Issuer, Identity: cfg.Sign.Identity}, nil
+}
+
+// policy reads the policy and extends it with the signer flags; with no
+// signer named, the one in sourceDir's paved.yaml is the default.
+func (f *policyFlags) policy(sourceDir string) (promote.Policy, error) {
 	p := promote.Policy{}.WithDefaults()
 	if f.file != "" {
 		var err error
@@ -71,11 +89,20 @@ func (f *policyFlags) policy() (promote.Policy, error) {
 		return promote.Policy{}, err
 	}
 	p.Signers = append(p.Signers, extra...)
+	if len(p.Signers) == 0 {
+		s, err := serviceSigner(sourceDir)
+		if err != nil {
+			return promote.Policy{}, err
+		}
+		if s != nil {
+			p.Signers = append(p.Signers, *s)
+		}
+	}
 	if err := p.Validate("policy"); err != nil {
 		return promote.Policy{}, err
 	}
 	if len(p.Signers) == 0 {
-		return promote.Policy{}, &UsageError{Err: errors.New("no allowed signer: name one with --key, --issuer/--identity, or in the --policy file")}
+		return promote.Policy{}, &UsageError{Err: errors.New("no allowed signer: name one with --key, --issuer/--identity, in the --policy file, or as sign.identity and sign.issuer in the service's paved.yaml (--source)")}
 	}
 	if f.vulnDB != "" {
 		if info, err := os.Stat(f.vulnDB); err != nil || !info.IsDir() {
@@ -89,6 +116,7 @@ func newVerify() *cobra.Command {
 	var (
 		f      signerFlags
 		types  []string
+		source string
 		asJSON bool
 	)
 	c := &cobra.Command{
@@ -97,7 +125,8 @@ func newVerify() *cobra.Command {
 		Example: `  paved verify localhost:5000/team/svc@sha256:… --key cosign.pub
   paved verify REF --key cosign.pub --type slsaprovenance1 --type spdxjson
   paved verify REF --issuer https://token.actions.githubusercontent.com \
-      --identity-regexp '^https://github.com/acme/.*'`,
+      --identity-regexp '^https://github.com/acme/.*'
+  paved verify REF --source ./svc      # the identity in its paved.yaml (sign:)`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			signers, err := f.signers()
@@ -105,7 +134,14 @@ func newVerify() *cobra.Command {
 				return err
 			}
 			if len(signers) == 0 {
-				return &UsageError{Err: errors.New("name the signer: --key, or --issuer with --identity or --identity-regexp")}
+				s, err := serviceSigner(source)
+				if err != nil {
+					return err
+				}
+				if s == nil {
+					return &UsageError{Err: errors.New("name the signer: --key, --issuer with --identity or --identity-regexp, or sign.identity and sign.issuer in the service's paved.yaml (--source)")}
+				}
+				signers = append(signers, *s)
 			}
 			off := false
 			p := promote.Policy{Signers: signers}.WithDefaults()
@@ -128,6 +164,7 @@ func newVerify() *cobra.Command {
 		},
 	}
 	f.add(c.Flags(), "public key file or KMS URI the signature must verify with (repeatable: any of them)")
+	c.Flags().StringVar(&source, "source", "", "service directory whose paved.yaml (sign.identity, sign.issuer) names the signer when no flag does (default .)")
 	c.Flags().StringArrayVar(&types, "type", nil, "also require a signed attestation of this type: slsaprovenance1, spdxjson, cyclonedx (repeatable)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the evaluation as JSON")
 	return c
@@ -142,6 +179,7 @@ func newPolicy() *cobra.Command {
 	}
 	var (
 		f      policyFlags
+		source string
 		asJSON bool
 	)
 	check := &cobra.Command{
@@ -151,7 +189,7 @@ func newPolicy() *cobra.Command {
   paved policy check REF --key cosign.pub --vuln-db ./vulndb`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, err := f.policy()
+			p, err := f.policy(source)
 			if err != nil {
 				return err
 			}
@@ -159,6 +197,7 @@ func newPolicy() *cobra.Command {
 		},
 	}
 	f.add(check.Flags())
+	check.Flags().StringVar(&source, "source", "", "service directory whose paved.yaml (sign.identity, sign.issuer) names the signer when neither the policy nor a flag does (default .)")
 	check.Flags().BoolVar(&asJSON, "json", false, "print the evaluation as JSON")
 	c.AddCommand(check)
 	return c
@@ -242,14 +281,14 @@ func newPromote() *cobra.Command {
 					return &UsageError{Err: fmt.Errorf("--report %s: directory %s does not exist", report, filepath.Dir(report))}
 				}
 			}
-			p, err := f.policy()
+			p, err := f.policy(g.SourceDir)
 			if err != nil {
 				return err
 			}
 			req := promote.Request{From: from, To: to, Tags: tags, Policy: p, Service: service}
-			if g.Dir != "" || g.Overlay != "" || g.Name != "" || g.SourceDir != "" {
+			if g.Dir != "" || g.Overlay != "" || g.Name != "" {
 				if g.Dir == "" || g.Overlay == "" {
-					return &UsageError{Err: errors.New("--gitops and --overlay go together (and --overlay-image and --source need them)")}
+					return &UsageError{Err: errors.New("--gitops and --overlay go together (and --overlay-image needs them)")}
 				}
 				if githubRepo != "" {
 					token := os.Getenv("GITHUB_TOKEN")
@@ -278,7 +317,7 @@ func newPromote() *cobra.Command {
 	fs.StringVar(&g.Dir, "gitops", "", "local git checkout of the GitOps repository to bump")
 	fs.StringVar(&g.Overlay, "overlay", "", "kustomization.yaml or Helm values file in --gitops to set the image in")
 	fs.StringVar(&g.Name, "overlay-image", "", "the image in the overlay: kustomize images: entry name or Helm values path (default: the entry naming --to, or image)")
-	fs.StringVar(&g.SourceDir, "source", "", "checkout of the service's source, to list every commit the deployment brings")
+	fs.StringVar(&g.SourceDir, "source", "", "the service's directory: its paved.yaml names the signer when neither the policy nor a flag does (default .), and with --gitops, a checkout to list every commit the deployment brings")
 	fs.StringVar(&g.Branch, "branch", "", "branch to commit the bump on (default paved/promote-<service>-<digest>)")
 	fs.StringVar(&g.Remote, "push", "", "git remote to push the branch to")
 	fs.StringVar(&githubRepo, "github-repo", "", "owner/name: open a pull request for the branch (token from GITHUB_TOKEN)")

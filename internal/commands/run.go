@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,15 +19,35 @@ import (
 func newRun(version string) *cobra.Command {
 	var o RunOptions
 	c := &cobra.Command{
-		Use:   "run PIPELINE",
+		Use:   "run [PIPELINE]",
 		Short: "Run a golden path on a service (" + strings.Join(pipelines.Names(), ", ") + ")",
+		Long:  "Run a golden path on a service. With no PIPELINE, the service's paved.yaml names it (path:).",
 		Example: `  paved run go-service --source examples/go-service
+  paved run --source examples/go-service      # the path: in its paved.yaml
   paved run go-service --source . --image localhost:5000/team/svc`,
-		Args: exactArgs(1),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return exactArgs(1)(c, args)
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
-			path := pipelines.Lookup(args[0])
+			var name string
+			if len(args) == 1 {
+				name = args[0]
+			} else {
+				cfg, err := pipelines.LoadConfig(o.Source)
+				if err != nil {
+					return err
+				}
+				if cfg.Path == "" {
+					return &UsageError{Err: fmt.Errorf("name the golden path (%s), or set path: in %s", strings.Join(pipelines.Names(), ", "), filepath.Join(o.Source, pipelines.ConfigFile))}
+				}
+				name = cfg.Path
+			}
+			path := pipelines.Lookup(name)
 			if path == nil {
-				return &UsageError{Err: fmt.Errorf("unknown pipeline %q (known: %s)", args[0], strings.Join(pipelines.Names(), ", "))}
+				return &UsageError{Err: fmt.Errorf("unknown pipeline %q (known: %s)", name, strings.Join(pipelines.Names(), ", "))}
 			}
 			return execute(c, version, &o, path)
 		},

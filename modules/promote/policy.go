@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pavedhq/paved/modules/scan/expiry"
 )
 
 // PolicyAPIVersion is the version of the policy file format.
@@ -70,7 +71,9 @@ type SBOMPolicy struct {
 
 // ScanPolicy is the vulnerability gate the image must pass.
 type ScanPolicy struct {
-	Required   *bool         `yaml:"required" json:"required,omitempty"` // default true
+	// Required (default true): a fresh scan must run and pass; one that
+	// cannot run for want of a database fails the rule, naming it.
+	Required   *bool         `yaml:"required" json:"required,omitempty"`
 	Severities []string      `yaml:"severities" json:"severities,omitempty"`
 	AnyFix     bool          `yaml:"anyFix" json:"anyFix,omitempty"`
 	Ignore     []IgnoreEntry `yaml:"ignore" json:"ignore,omitempty"`
@@ -80,7 +83,7 @@ type ScanPolicy struct {
 type IgnoreEntry struct {
 	ID      string `yaml:"id" json:"id"`
 	Reason  string `yaml:"reason" json:"reason"`
-	Expires string `yaml:"expires" json:"expires"` // YYYY-MM-DD
+	Expires string `yaml:"expires" json:"expires"` // YYYY-MM-DD: honoured through the end of that day, UTC (package expiry)
 }
 
 // Required reports whether a rule is on; unset means on.
@@ -248,8 +251,8 @@ func (p Policy) validate(file string) error {
 		if ig.ID == "" || strings.TrimSpace(ig.Reason) == "" {
 			return &PolicyError{Field: f, Msg: "an ignored finding needs an id and a reason"}
 		}
-		if _, err := time.Parse(time.DateOnly, ig.Expires); err != nil {
-			return &PolicyError{Field: f + ".expires", Msg: fmt.Sprintf("%q: want a date YYYY-MM-DD, so no exception lasts forever", ig.Expires)}
+		if _, err := expiry.Parse(ig.Expires); err != nil {
+			return &PolicyError{Field: f + ".expires", Msg: err.Error() + ", so no exception lasts forever"}
 		}
 	}
 	return nil

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pavedhq/paved/modules/scan/expiry"
 )
 
 func TestParsePolicyDefaults(t *testing.T) {
@@ -184,5 +187,28 @@ func TestExamplePolicyParses(t *testing.T) {
 	}
 	if len(p.Signers) != 2 || len(p.Provenance.Builders) != 2 || p.SBOM.Formats[0] != SBOMSPDX || len(p.Scan.Ignore) != 1 {
 		t.Errorf("example policy %+v", p)
+	}
+}
+
+// TestPolicyIgnoreExpiresThroughTheDay: a policy's expiry means what
+// paved.yaml's does (pipelines' TestIgnoreExpiresThroughTheDay): honoured
+// through the end of the named day, UTC.
+func TestPolicyIgnoreExpiresThroughTheDay(t *testing.T) {
+	p, err := ParsePolicy("policy.yaml", []byte("scan:\n  ignore:\n    - {id: CVE-1, reason: r, expires: 2026-12-31}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := expiry.Parse(p.Scan.Ignore[0].Expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC); !expiry.Honoured(exp, last) {
+		t.Errorf("not honoured at %v", last)
+	}
+	if next := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC); expiry.Honoured(exp, next) {
+		t.Errorf("still honoured at %v", next)
+	}
+	if _, err := ParsePolicy("policy.yaml", []byte("scan:\n  ignore:\n    - {id: CVE-1, reason: r, expires: 2026-12-31T10:00:00Z}\n")); err == nil || !strings.Contains(err.Error(), "scan.ignore[0].expires") {
+		t.Errorf("an expiry with a time: %v, want an error naming scan.ignore[0].expires", err)
 	}
 }

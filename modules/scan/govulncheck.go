@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	vulnscan "golang.org/x/vuln/scan"
 )
@@ -23,6 +25,29 @@ import (
 type govulnDB struct {
 	dir     string
 	offline bool // keep the go command off the network too
+}
+
+// goVulnDBURL is govulncheck's default database.
+const goVulnDBURL = "https://vuln.go.dev"
+
+// probeGoVulnDB checks that govulncheck's default database answers before
+// the scan relies on it, so an unreachable database is told apart from a
+// scan that fails.
+func probeGoVulnDB(ctx context.Context) error {
+	u := goVulnDBURL + "/index/db.json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %v", goVulnDBURL, err)}
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %s", u, resp.Status)}
+	}
+	return nil
 }
 
 // runGovulncheck scans the Go module in dir at the symbol level, in-process.

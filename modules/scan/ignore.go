@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/pavedhq/paved/modules/scan/expiry"
 )
 
 // ParseIgnore reads an ignore entry written on one line, as in a policy file
@@ -13,7 +15,8 @@ import (
 //	CVE-2024-1234 until 2027-01-01: waiting for the upstream release
 //	GO-2024-0001: not reachable from our handlers
 //
-// The date is when the entry stops being honoured (at 00:00 UTC). An entry
+// The entry is honoured through the end of the named day, UTC, as an
+// exception's expiry is everywhere in paved (package expiry). An entry
 // without a reason parses, but the gate does not honour it.
 func ParseIgnore(s string) (Ignore, error) {
 	for _, r := range s {
@@ -27,11 +30,11 @@ func ParseIgnore(s string) (Ignore, error) {
 	switch {
 	case len(fields) == 1:
 	case len(fields) == 3 && fields[1] == "until":
-		t, err := time.Parse(time.DateOnly, fields[2])
+		t, err := expiry.Parse(fields[2])
 		if err != nil {
-			return Ignore{}, fmt.Errorf("ignore %q: expiry: want a date YYYY-MM-DD: %w", s, err)
+			return Ignore{}, fmt.Errorf("ignore %q: expiry: %w", s, err)
 		}
-		ig.Expires = t.UTC()
+		ig.Expires = t
 	default:
 		return Ignore{}, fmt.Errorf("ignore %q: want \"ID [until YYYY-MM-DD]: reason\"", s)
 	}
@@ -49,7 +52,7 @@ func (ig Ignore) String() string {
 	b.WriteString(ig.ID)
 	if !ig.Expires.IsZero() {
 		b.WriteString(" until ")
-		b.WriteString(ig.Expires.UTC().Format(time.DateOnly))
+		b.WriteString(expiry.Day(ig.Expires))
 	}
 	if ig.Reason != "" {
 		b.WriteString(": ")
@@ -85,8 +88,8 @@ func activeIgnores(igs []Ignore, now time.Time) ([]Ignore, []string) {
 			warns = append(warns, fmt.Sprintf("ignore %q: not a vulnerability ID, not honoured", ig.ID))
 		case strings.TrimSpace(ig.Reason) == "":
 			warns = append(warns, fmt.Sprintf("ignore %s: no reason given, not honoured", ig.ID))
-		case !ig.Expires.IsZero() && !now.Before(ig.Expires):
-			warns = append(warns, fmt.Sprintf("ignore %s: expired on %s, not honoured", ig.ID, ig.Expires.UTC().Format(time.DateOnly)))
+		case !expiry.Honoured(ig.Expires, now):
+			warns = append(warns, fmt.Sprintf("ignore %s: expired after %s, not honoured", ig.ID, expiry.Day(ig.Expires)))
 		default:
 			active = append(active, ig)
 		}

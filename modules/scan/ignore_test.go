@@ -80,7 +80,10 @@ func TestIgnoresHonoured(t *testing.T) {
 		{ID: "CVE-1", Reason: "ok", Expires: now.Add(time.Hour)},
 		{ID: "CVE-2", Reason: "ok"}, // no expiry
 		{ID: "CVE-3", Reason: "  ", Expires: now.Add(time.Hour)},
-		{ID: "CVE-4", Reason: "late", Expires: now},
+		{ID: "CVE-4", Reason: "late", Expires: now.AddDate(0, 0, -1)},
+		// Through the end of the named day, UTC: at noon on 1 June an
+		// entry that expires on 1 June still holds.
+		{ID: "CVE-6", Reason: "today", Expires: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)},
 		{ID: "not an id", Reason: "x"},
 		{ID: "CVE-5", Reason: "stale entry"},
 	}, now)
@@ -89,11 +92,12 @@ func TestIgnoresHonoured(t *testing.T) {
 		{ID: "GO-2", Aliases: []string{"cve-2"}, Severity: "HIGH"},
 		{ID: "CVE-3", Severity: "LOW"},
 		{ID: "CVE-4", Severity: "LOW"},
+		{ID: "CVE-6", Severity: "LOW"},
 	}
 	warns = append(warns, applyIgnores(fs, active)...)
 	wantWarns := []string{
 		"ignore CVE-3: no reason given, not honoured",
-		"ignore CVE-4: expired on 2026-06-01, not honoured",
+		"ignore CVE-4: expired after 2026-05-31, not honoured",
 		`ignore "not an id": not a vulnerability ID, not honoured`,
 		"ignore CVE-5: matches no finding",
 	}
@@ -104,7 +108,7 @@ func TestIgnoresHonoured(t *testing.T) {
 	for _, f := range fs {
 		ignored = append(ignored, f.Ignored)
 	}
-	if diff := cmp.Diff([]string{"ok", "ok", "", ""}, ignored); diff != "" {
+	if diff := cmp.Diff([]string{"ok", "ok", "", "", "today"}, ignored); diff != "" {
 		t.Errorf("ignored (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]int{"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 2, "UNKNOWN": 0}, count(fs)); diff != "" {

@@ -12,10 +12,10 @@ import (
 // the gate.
 type Options struct {
 	// DBDir is an air-gapped database directory, laid out as Trivy's cache
-	// (db/trivy.db, db/metadata.json), that may also hold a Go vulnerability
+	// (db/trivy.db, db/metadata.json), that holds the Go vulnerability
 	// database in the x/vuln "v1" file layout under govulndb/. When set, no
 	// scanner touches the network; a scanner whose database is absent there
-	// is skipped with a warning.
+	// cannot run.
 	DBDir string
 	// CacheDir is where Trivy's database is downloaded and kept when DBDir
 	// is empty; default Trivy's own cache directory. It is only fetched to
@@ -23,6 +23,12 @@ type Options struct {
 	// and take it from Trivy's database when one is open.
 	CacheDir string
 	Gate     Gate
+	// AllowIncomplete lets Run succeed when a scanner the input needs
+	// (Trivy for an image, govulncheck for a source) cannot run for want of
+	// its database. The report's Status and Missing say what was not
+	// scanned. The zero value fails closed: Run returns an
+	// *IncompleteError naming each missing database.
+	AllowIncomplete bool
 }
 
 // Gate decides which findings block a release.
@@ -34,10 +40,13 @@ type Gate struct {
 
 // Ignore accepts a finding for a stated reason until it expires. An entry
 // with no reason, or past its expiry, is not honoured, and the report says
-// so. A zero Expires never expires.
+// so.
 type Ignore struct {
-	ID      string // a vulnerability ID or alias: CVE-…, GHSA-…, GO-…
-	Reason  string
+	ID     string // a vulnerability ID or alias: CVE-…, GHSA-…, GO-…
+	Reason string
+	// Expires is the last day the entry is honoured: through the end of
+	// that day, UTC (package expiry); only its date counts. The zero time
+	// never expires.
 	Expires time.Time
 }
 

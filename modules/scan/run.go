@@ -14,8 +14,12 @@ import (
 
 // Run scans the image index with Trivy and the source with govulncheck,
 // merges their findings, and applies the gate. When the gate fails it
-// returns the report and a *GateError; any other error means the scan
-// could not be done.
+// returns the report and a *GateError. When a scanner the input needs
+// cannot run for want of its database (absent from Options.DBDir, or not
+// downloadable), Run still runs the others and returns the report with an
+// *IncompleteError naming each missing database, unless
+// Options.AllowIncomplete says to go on; the report's Status says what was
+// scanned either way. Any other error means the scan could not be done.
 func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	sevs, err := opts.Gate.severities()
 	if err != nil {
@@ -26,19 +30,25 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	}
 	now := time.Now()
 	rep := &Report{Findings: []Finding{}, Scanners: []string{}}
+	var missing []string
 
 	// Trivy's database scans the image and gives govulncheck's findings,
 	// which carry no severity, the severity of their CVE or GHSA alias.
 	var tdb *trivyDB
 	if in.Index != nil || opts.DBDir != "" {
 		db, warns, err := openTrivyDB(ctx, opts, now)
-		if err != nil {
+		var ue *unavailableError
+		switch {
+		case errors.As(err, &ue):
+			if in.Index != nil {
+				missing = append(missing, Trivy+": "+ue.Error())
+			}
+		case err != nil:
 			return nil, err
-		}
-		if in.Index != nil {
-			rep.Warnings = append(rep.Warnings, warns...)
-		}
-		if db != nil {
+		default:
+			if in.Index != nil {
+				rep.Warnings = append(rep.Warnings, warns...)
+			}
 			tdb = db
 			defer tdb.close()
 		}
@@ -48,11 +58,15 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	if in.Source != "" {
 		switch dir := filepath.Join(opts.DBDir, GoVulnDir); {
 		case opts.DBDir == "":
-			govuln = &govulnDB{}
+			if err := probeGoVulnDB(ctx); err != nil {
+				missing = append(missing, Govulncheck+": "+err.Error())
+			} else {
+				govuln = &govulnDB{}
+			}
 		case hasGoVulnDB(dir):
 			govuln = &govulnDB{dir: dir, offline: true}
 		default:
-			rep.Warnings = append(rep.Warnings, "govulncheck skipped: no Go vulnerability database in "+dir)
+			missing = append(missing, Govulncheck+": no Go vulnerability database in "+dir)
 		}
 	}
 
@@ -97,10 +111,30 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	rep.Warnings = append(rep.Warnings, applyIgnores(rep.Findings, active)...)
 	rep.Counts = count(rep.Findings)
 	rep.Gate = evaluate(rep.Findings, sevs, opts.Gate.AnyFix)
-	if !rep.Gate.Passed {
-		return rep, &GateError{Violations: rep.Gate.Violations, Rule: rep.Gate.Rule}
+	rep.Status, rep.Missing = status(len(rep.Scanners), len(missing)), missing
+
+	var errs []error
+	if len(missing) > 0 {
+		ie := &IncompleteError{Status: rep.Status, Missing: missing, Scanners: rep.Scanners}
+		if opts.AllowIncomplete {
+			rep.Warnings = append(rep.Warnings, ie.Error())
+		} else {
+			errs = append(errs, ie)
+		}
 	}
-	return rep, nil
+	if rep.Status == NotScanned {
+		// Nothing was checked, so nothing passed.
+		rep.Gate.Passed = false
+	} else if !rep.Gate.Passed {
+		errs = append(errs, &GateError{Violations: rep.Gate.Violations, Rule: rep.Gate.Rule})
+	}
+	switch len(errs) {
+	case 0:
+		return rep, nil
+	case 1:
+		return rep, errs[0]
+	}
+	return rep, errors.Join(errs...)
 }
 
 // crossAlias gives Trivy's findings the Go IDs of the same vulnerabilities

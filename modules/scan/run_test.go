@@ -136,7 +136,7 @@ func TestRunIgnore(t *testing.T) {
 		if !errors.As(err, &ge) {
 			t.Fatalf("Run: got %v, want a *GateError", err)
 		}
-		if !hasWarning(rep, critCVE+": expired on "+past.UTC().Format(time.DateOnly)+", not honoured") {
+		if !hasWarning(rep, critCVE+": expired after "+past.UTC().Format(time.DateOnly)+", not honoured") {
 			t.Errorf("warnings %q do not say the entry expired", rep.Warnings)
 		}
 	})
@@ -160,55 +160,124 @@ func TestRunClean(t *testing.T) {
 	}
 }
 
+// TestRunMissingDatabases: the scan fails closed. A scanner the input
+// needs that has no database makes Run return an *IncompleteError naming
+// each missing database, even when another scanner ran, unless the caller
+// allows it; the report says what was scanned either way.
 func TestRunMissingDatabases(t *testing.T) {
 	fx := service(t, "vulnerable")
+	run := func(t *testing.T, dir string, allow bool) (*Report, error) {
+		t.Helper()
+		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir, AllowIncomplete: allow})
+		if rep == nil {
+			t.Fatalf("Run returned no report: %v", err)
+		}
+		return rep, err
+	}
+	incomplete := func(t *testing.T, err error) *IncompleteError {
+		t.Helper()
+		var ie *IncompleteError
+		if !errors.As(err, &ie) {
+			t.Fatalf("Run: got %v, want an *IncompleteError", err)
+		}
+		return ie
+	}
 
 	t.Run("none", func(t *testing.T) {
 		dir := t.TempDir()
-		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir})
+		rep, err := run(t, dir, false)
+		ie := incomplete(t, err)
+		want := []string{
+			"trivy: no Trivy vulnerability database in " + filepath.Join(dir, "db"),
+			"govulncheck: no Go vulnerability database in " + filepath.Join(dir, "govulndb"),
+		}
+		if diff := cmp.Diff(want, rep.Missing); diff != "" {
+			t.Errorf("missing (-want +got):\n%s", diff)
+		}
+		if msg := "not scanned: " + strings.Join(want, "; "); err.Error() != msg {
+			t.Errorf("error %q, want %q", err, msg)
+		}
+		if ie.Status != NotScanned || rep.Status != NotScanned {
+			t.Errorf("status %q, error status %q, want %q", rep.Status, ie.Status, NotScanned)
+		}
+		if len(rep.Scanners) != 0 || len(rep.Findings) != 0 || rep.Gate.Passed {
+			t.Errorf("report: %+v; want no scanner, no finding and a gate that did not pass", rep)
+		}
+	})
+	t.Run("none, allowed", func(t *testing.T) {
+		dir := t.TempDir()
+		rep, err := run(t, dir, true)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		want := []string{
-			"trivy skipped: no Trivy vulnerability database in " + filepath.Join(dir, "db"),
-			"govulncheck skipped: no Go vulnerability database in " + filepath.Join(dir, "govulndb"),
+		if rep.Status != NotScanned || len(rep.Missing) != 2 || rep.Gate.Passed {
+			t.Errorf("report: %+v; want not scanned, two missing databases and a gate that did not pass", rep)
 		}
-		if diff := cmp.Diff(want, rep.Warnings); diff != "" {
-			t.Errorf("warnings (-want +got):\n%s", diff)
-		}
-		if len(rep.Scanners) != 0 || len(rep.Findings) != 0 || !rep.Gate.Passed {
-			t.Errorf("report: %+v", rep)
+		if !hasWarning(rep, "not scanned: trivy: no Trivy vulnerability database in "+filepath.Join(dir, "db")) {
+			t.Errorf("warnings %q do not say what was not scanned", rep.Warnings)
 		}
 	})
 	t.Run("only Trivy's", func(t *testing.T) {
+		// Trivy sees the modules in the binaries, but a partial scan is
+		// a gap all the same: the source was not checked.
 		dir := t.TempDir()
 		writeTrivyDB(t, dir, time.Now().AddDate(0, 0, -30))
-		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir})
+		rep, err := run(t, dir, false)
+		ie := incomplete(t, err)
 		var ge *GateError
 		if !errors.As(err, &ge) {
-			t.Fatalf("Run: got %v, want a *GateError from Trivy's findings", err)
+			t.Errorf("Run: got %v, want a *GateError from Trivy's findings too", err)
+		}
+		if diff := cmp.Diff([]string{"govulncheck: no Go vulnerability database in " + filepath.Join(dir, "govulndb")}, ie.Missing); diff != "" {
+			t.Errorf("missing (-want +got):\n%s", diff)
+		}
+		if !strings.HasPrefix(ie.Error(), "partially scanned (only trivy ran): govulncheck: ") {
+			t.Errorf("error %q", ie)
 		}
 		if diff := cmp.Diff([]string{Trivy}, rep.Scanners); diff != "" {
 			t.Errorf("scanners (-want +got):\n%s", diff)
 		}
-		if !hasWarning(rep, "govulncheck skipped") || !hasWarning(rep, "30 days ago") {
-			t.Errorf("warnings %q: want govulncheck skipped and a stale database", rep.Warnings)
+		if rep.Status != PartiallyScanned || !hasWarning(rep, "30 days ago") {
+			t.Errorf("status %q, warnings %q: want partially scanned and a stale database", rep.Status, rep.Warnings)
+		}
+	})
+	t.Run("only Trivy's, allowed", func(t *testing.T) {
+		dir := t.TempDir()
+		writeTrivyDB(t, dir, time.Now())
+		rep, err := run(t, dir, true)
+		var ge *GateError
+		var ie *IncompleteError
+		if !errors.As(err, &ge) || errors.As(err, &ie) {
+			t.Fatalf("Run: got %v, want the gate's error alone", err)
+		}
+		if rep.Status != PartiallyScanned || !hasWarning(rep, "partially scanned (only trivy ran)") {
+			t.Errorf("status %q, warnings %q", rep.Status, rep.Warnings)
 		}
 	})
 	t.Run("only the Go database", func(t *testing.T) {
+		// Without Trivy's database the image is not scanned, and
+		// govulncheck's findings have no severity the gate could fail on.
 		dir := t.TempDir()
 		writeGoVulnDB(t, dir)
-		rep, err := Run(context.Background(), Input{Index: fx.idx, Source: fx.dir}, Options{DBDir: dir})
-		// Without Trivy's database govulncheck's findings have no
-		// severity, so the default gate passes.
-		if err != nil {
-			t.Fatalf("Run: %v", err)
+		rep, err := run(t, dir, false)
+		ie := incomplete(t, err)
+		if diff := cmp.Diff([]string{"trivy: no Trivy vulnerability database in " + filepath.Join(dir, "db")}, ie.Missing); diff != "" {
+			t.Errorf("missing (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff([]string{Govulncheck}, rep.Scanners); diff != "" {
 			t.Errorf("scanners (-want +got):\n%s", diff)
 		}
-		if rep.Counts["UNKNOWN"] != 2 || !hasWarning(rep, "trivy skipped") || !hasWarning(rep, "severity UNKNOWN") {
-			t.Errorf("counts %v, warnings %q", rep.Counts, rep.Warnings)
+		if rep.Status != PartiallyScanned || rep.Counts["UNKNOWN"] != 2 || !hasWarning(rep, "severity UNKNOWN") {
+			t.Errorf("status %q, counts %v, warnings %q", rep.Status, rep.Counts, rep.Warnings)
+		}
+	})
+	t.Run("both", func(t *testing.T) {
+		rep, err := run(t, airGapped(t), false)
+		if err == nil || errors.As(err, new(*IncompleteError)) {
+			t.Fatalf("Run: got %v, want the gate's error alone", err)
+		}
+		if rep.Status != Scanned || len(rep.Missing) != 0 {
+			t.Errorf("status %q, missing %q", rep.Status, rep.Missing)
 		}
 	})
 }
@@ -234,7 +303,9 @@ func TestRunErrors(t *testing.T) {
 }
 
 // TestRunOnlineTouchesNetwork checks the trap the air-gapped tests rely
-// on: without DBDir, Trivy goes for its database and is caught.
+// on: without DBDir, Trivy goes for its database and govulncheck for
+// vuln.go.dev, and both are caught. A database that cannot be fetched is a
+// missing one: the scan fails closed, naming both.
 func TestRunOnlineTouchesNetwork(t *testing.T) {
 	if testing.Short() {
 		ci.Unavailable(t, "-short: tries a download")
@@ -243,14 +314,29 @@ func TestRunOnlineTouchesNetwork(t *testing.T) {
 	before := trafficTrap.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := Run(ctx, Input{Index: fx.idx}, Options{CacheDir: t.TempDir()})
-	if err == nil {
-		t.Fatal("Run without DBDir and no network: no error")
+	opts := Options{CacheDir: t.TempDir()}
+	rep, err := Run(ctx, Input{Index: fx.idx, Source: fx.dir}, opts)
+	var ie *IncompleteError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Run without DBDir and no network: got %v, want an *IncompleteError", err)
 	}
 	if trafficTrap.Load() == before {
 		t.Errorf("no connection reached the trap; error: %v", err)
 	}
+	if len(ie.Missing) != 2 || !strings.HasPrefix(ie.Missing[0], "trivy: no Trivy vulnerability database: ") ||
+		!strings.HasPrefix(ie.Missing[1], "govulncheck: no Go vulnerability database: https://vuln.go.dev: ") {
+		t.Errorf("missing %q", ie.Missing)
+	}
+	if rep == nil || rep.Status != NotScanned {
+		t.Errorf("report %+v, want not scanned", rep)
+	}
 	t.Logf("error, as expected: %v", err)
+
+	opts.AllowIncomplete = true
+	rep, err = Run(ctx, Input{Index: fx.idx, Source: fx.dir}, opts)
+	if err != nil || rep.Status != NotScanned {
+		t.Errorf("allowed: Run = %+v, %v; want not scanned and no error", rep, err)
+	}
 }
 
 // TestRunIsSilent: a library never prints; Trivy's and govulncheck's

@@ -46,9 +46,16 @@ const staleAfter = 7 * 24 * time.Hour
 // openTrivyDB to close.
 type trivyDB struct{}
 
+// unavailableError says a scanner's database is not there to be opened:
+// absent from the air-gapped directory, or not downloadable. The scanner
+// cannot run; a database that is there but unreadable is another error.
+type unavailableError struct{ msg string }
+
+func (e *unavailableError) Error() string { return e.msg }
+
 // openTrivyDB opens DBDir's database read-only, or downloads one into the
-// cache directory when DBDir is empty. It returns a nil database and a
-// warning when DBDir has none.
+// cache directory when DBDir is empty. It returns an *unavailableError
+// when DBDir has none or the download fails.
 func openTrivyDB(ctx context.Context, opts Options, now time.Time) (*trivyDB, []string, error) {
 	quietTrivy()
 	var warns []string
@@ -57,7 +64,7 @@ func openTrivyDB(ctx context.Context, opts Options, now time.Time) (*trivyDB, []
 	if opts.DBDir != "" {
 		dir = filepath.Join(opts.DBDir, TrivyDBDir)
 		if _, err := os.Stat(trivydb.Path(dir)); errors.Is(err, fs.ErrNotExist) {
-			return nil, []string{"trivy skipped: no Trivy vulnerability database in " + dir}, nil
+			return nil, nil, &unavailableError{"no Trivy vulnerability database in " + dir}
 		} else if err != nil {
 			return nil, nil, fmt.Errorf("trivy database: %w", err)
 		}
@@ -77,7 +84,10 @@ func openTrivyDB(ctx context.Context, opts Options, now time.Time) (*trivyDB, []
 	} else {
 		dir = dbclient.Dir(cmp.Or(opts.CacheDir, trivycache.DefaultDir()))
 		if err := downloadTrivyDB(ctx, dir); err != nil {
-			return nil, nil, err
+			if ctx.Err() != nil {
+				return nil, nil, err
+			}
+			return nil, nil, &unavailableError{err.Error()}
 		}
 		boltOpts = &bolt.Options{Timeout: 5 * time.Second}
 	}
@@ -104,13 +114,13 @@ func downloadTrivyDB(ctx context.Context, dir string) error {
 	c := dbclient.NewClient(dir, true, dbclient.WithDBRepository(repos))
 	need, err := c.NeedsUpdate(ctx, app.Version(), false)
 	if err != nil {
-		return fmt.Errorf("trivy database %s: %w", dir, err)
+		return fmt.Errorf("no Trivy vulnerability database: checking the copy in %s: %w", dir, err)
 	}
 	if !need {
 		return nil
 	}
 	if err := c.Download(ctx, dir, ftypes.RegistryOptions{}); err != nil {
-		return fmt.Errorf("trivy database: download into %s: %w", dir, err)
+		return fmt.Errorf("no Trivy vulnerability database: download into %s: %w", dir, err)
 	}
 	return nil
 }

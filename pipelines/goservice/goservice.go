@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/modules/scan/expiry"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
@@ -107,7 +107,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
 			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
 				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
-				BuilderID: builderID(r.Context), PavedVersion: moduleVersion(mainModule)}}, "publish", "sbom", "build")
+				BuilderID: builderID(r.Context), PavedVersion: pavedVersion()}}, "publish", "sbom", "build")
 		case withSupplyChain:
 			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
 		}
@@ -135,14 +135,19 @@ func scanConfig(r *pipelines.Run, o pipelines.Options) (ScanConfig, error) {
 			db = abs
 		}
 	}
-	sc := ScanConfig{Dir: r.Context.Dir, DBDir: db, Severities: cfg.Severities, AnyFix: cfg.AnyFix}
-	for _, ig := range cfg.Ignore {
-		exp, err := time.Parse(time.DateOnly, ig.Expires)
+	required := *cfg.Required
+	if o.ScanRequired != nil {
+		required = *o.ScanRequired
+	}
+	sc := ScanConfig{Dir: r.Context.Dir, DBDir: db, Severities: cfg.Severities, AnyFix: cfg.AnyFix, AllowIncomplete: !required}
+	for i, ig := range cfg.Ignore {
+		// The day itself: scan honours it through its end, UTC, as a
+		// promotion policy's (package expiry).
+		exp, err := expiry.Parse(ig.Expires)
 		if err != nil {
-			return ScanConfig{}, &pipelines.ConfigError{Field: pipelines.ConfigFile + ": scan.ignore", Msg: err.Error()}
+			return ScanConfig{}, &pipelines.ConfigError{Field: fmt.Sprintf("%s: scan.ignore[%d].expires", pipelines.ConfigFile, i), Msg: err.Error()}
 		}
-		// An exception holds through the whole day it names.
-		sc.Ignore = append(sc.Ignore, IgnoreConfig{ID: ig.ID, Reason: ig.Reason, Expires: exp.Add(24*time.Hour - time.Second)})
+		sc.Ignore = append(sc.Ignore, IgnoreConfig{ID: ig.ID, Reason: ig.Reason, Expires: exp})
 	}
 	return sc, nil
 }
@@ -153,10 +158,7 @@ func documentName(r *pipelines.Run, t build.Target) string {
 	if rt, ok := t.(build.RegistryTarget); ok {
 		return rt.Repo.Name()
 	}
-	if r.Config.Service != "" {
-		return r.Config.Service
-	}
-	return filepath.Base(r.Context.Dir)
+	return r.ServiceName()
 }
 
 // provenanceEnv is the Go environment the provenance records: the
@@ -289,7 +291,7 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 		if err := res.Decode(&v); err != nil {
 			errs = append(errs, err)
 		} else {
-			rep.Scan = &runner.ScanReport{Counts: v.Counts, Gate: v.Rule, Passed: v.Passed, Violations: v.Violations, Warnings: v.Warnings,
+			rep.Scan = &runner.ScanReport{Status: v.Status, Missing: v.Missing, Counts: v.Counts, Gate: v.Rule, Passed: v.Passed, Violations: v.Violations, Warnings: v.Warnings,
 				JSON: export(r, res, "scan", ScanJSON, &errs), SARIF: export(r, res, "scan", ScanSARIF, &errs)}
 		}
 	}

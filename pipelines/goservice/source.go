@@ -7,10 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 
+	"github.com/pavedhq/paved/internal/version"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
 )
@@ -120,26 +120,13 @@ func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error
 	return k, nil
 }
 
-// mainModule is paved's own module path, for its version in provenance.
-const mainModule = "github.com/pavedhq/paved"
-
-// moduleVersion is the version of a module linked into this binary, which
-// cache keys include so a new Syft or Trivy re-runs its step.
-func moduleVersion(path string) string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	if bi.Main.Path == path {
-		return bi.Main.Version
-	}
-	for _, d := range bi.Deps {
-		if d.Path == path {
-			if d.Replace != nil {
-				return d.Replace.Version
-			}
-			return d.Version
-		}
+// pavedVersion is the version of paved linked into this program, the
+// builder version provenance names: a release, the commit of a checkout
+// paved was built from, or the version a program that imports paved
+// requires.
+func pavedVersion() string {
+	if v := version.Module(version.Paved); v != "" {
+		return v
 	}
 	return "unknown"
 }

@@ -54,9 +54,12 @@ type ScanConfig struct {
 	Severities []string       `json:"severities"`
 	AnyFix     bool           `json:"anyFix"`
 	Ignore     []IgnoreConfig `json:"ignore,omitempty"`
+	// AllowIncomplete passes the step when a scanner cannot run for want
+	// of its database (scan.required: false); the result says so.
+	AllowIncomplete bool `json:"allowIncomplete,omitempty"`
 }
 
-// IgnoreConfig accepts one finding until Expires.
+// IgnoreConfig accepts one finding through the day of Expires, UTC.
 type IgnoreConfig struct {
 	ID      string    `json:"id"`
 	Reason  string    `json:"reason"`
@@ -65,6 +68,8 @@ type IgnoreConfig struct {
 
 // ScanValue is the scan step's result.
 type ScanValue struct {
+	Status     string         `json:"status"`            // scanned, partially scanned, not scanned
+	Missing    []string       `json:"missing,omitempty"` // the databases that were not there
 	Counts     map[string]int `json:"counts"`
 	Rule       string         `json:"rule"`
 	Passed     bool           `json:"passed"`

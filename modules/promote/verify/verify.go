@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,6 +22,7 @@ import (
 	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/modules/registry"
 	"github.com/pavedhq/paved/modules/scan"
+	"github.com/pavedhq/paved/modules/scan/expiry"
 	"github.com/pavedhq/paved/modules/sign"
 )
 
@@ -286,21 +286,24 @@ func (e *Evaluator) scan(ctx context.Context, desc *remote.Descriptor, sp promot
 	}
 	gate := scan.Gate{Severities: sp.Severities, AnyFix: sp.AnyFix}
 	for _, ig := range sp.Ignore {
-		t, err := time.Parse(time.DateOnly, ig.Expires)
+		t, err := expiry.Parse(ig.Expires)
 		if err != nil {
 			return false, "", nil, fmt.Errorf("scan.ignore %s: %w", ig.ID, err)
 		}
 		gate.Ignore = append(gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: t})
 	}
+	// A scan that could not run refuses the rule with the same words the
+	// golden path's scan step fails with (scan.IncompleteError).
 	rep, err := scan.Run(ctx, scan.Input{Index: idx}, scan.Options{DBDir: e.VulnDB, Gate: gate})
 	var ge *scan.GateError
+	var ie *scan.IncompleteError
 	switch {
-	case errors.As(err, &ge):
-		return false, ge.Error(), rep.Warnings, nil
+	case errors.As(err, &ie), errors.As(err, &ge):
+		return false, strings.ReplaceAll(err.Error(), "\n", "; "), rep.Warnings, nil
 	case err != nil:
 		return false, "", nil, fmt.Errorf("scan: %w", err)
-	case len(rep.Scanners) == 0:
-		return false, "no scanner ran: " + strings.Join(rep.Warnings, "; "), rep.Warnings, nil
+	case rep.Status != scan.Scanned:
+		return false, rep.Status, rep.Warnings, nil
 	}
 	return true, fmt.Sprintf("%s; %s: %s", rep.Gate.Rule, strings.Join(rep.Scanners, ", "), counts(rep.Counts)), rep.Warnings, nil
 }

@@ -2,6 +2,7 @@ package work
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,7 @@ func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.R
 	if err != nil {
 		return nil, err
 	}
-	opts := scan.Options{DBDir: cfg.DBDir, Gate: scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}}
+	opts := scan.Options{DBDir: cfg.DBDir, Gate: scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}, AllowIncomplete: cfg.AllowIncomplete}
 	for _, ig := range cfg.Ignore {
 		opts.Gate.Ignore = append(opts.Gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: ig.Expires})
 	}
@@ -35,7 +36,11 @@ func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.R
 	if err := writeFile(filepath.Join(out, goservice.ScanSARIF), rep.WriteSARIF); err != nil {
 		return nil, err
 	}
-	v := goservice.ScanValue{Counts: rep.Counts, Rule: rep.Gate.Rule, Passed: rep.Gate.Passed, Warnings: rep.Warnings}
+	var ie *scan.IncompleteError
+	if errors.As(runErr, &ie) {
+		runErr = fmt.Errorf("%w (to publish without a full scan: scan.required: false in paved.yaml, or --scan-required=false)", runErr)
+	}
+	v := goservice.ScanValue{Status: rep.Status, Missing: rep.Missing, Counts: rep.Counts, Rule: rep.Gate.Rule, Passed: rep.Gate.Passed, Warnings: rep.Warnings}
 	for _, f := range rep.Gate.Violations {
 		fix := "no fix"
 		if f.FixedVersion != "" {
@@ -43,7 +48,14 @@ func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.R
 		}
 		v.Violations = append(v.Violations, fmt.Sprintf("%s %s in %s %s (%s, %s)", f.Severity, f.ID, f.Package, f.Version, fix, f.Target))
 	}
-	return &protocol.Result[protocol.ScanValue]{Value: v, Summary: countsSummary(rep.Counts),
+	summary := countsSummary(rep.Counts)
+	switch rep.Status {
+	case scan.NotScanned:
+		summary = rep.Status
+	case scan.PartiallyScanned:
+		summary = rep.Status + ", " + summary
+	}
+	return &protocol.Result[protocol.ScanValue]{Value: v, Summary: summary,
 		Export: []string{goservice.ScanJSON, goservice.ScanSARIF}}, runErr
 }
 
