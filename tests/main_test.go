@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pavedhq/paved/internal/testtools/ci"
+	"github.com/pavedhq/paved/internal/testtools/testfs"
 )
 
 var pavedBin, vulndbBin, demoDB string
@@ -147,36 +147,7 @@ func paved(t *testing.T, env []string, args ...string) result {
 // directory the test may change.
 func copyExample(t *testing.T) string {
 	t.Helper()
-	src, _ := filepath.Abs("../examples/go-service")
-	dst := filepath.Join(t.TempDir(), "go-service")
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			if info.Name() == ".paved" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(filepath.Join(dst, rel))
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		_, err = io.Copy(out, in)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return testfs.CopyTree(t, "../examples/go-service", filepath.Join(t.TempDir(), "go-service"))
 }
 
 func replaceInFile(t *testing.T, path, old, new string) {

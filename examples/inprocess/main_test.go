@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pavedhq/paved/internal/testtools/testfs"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -41,9 +42,7 @@ func TestInProcessGoldenPath(t *testing.T) {
 	}
 
 	src := filepath.Join(t.TempDir(), "go-service")
-	if err := os.CopyFS(src, os.DirFS("../go-service")); err != nil {
-		t.Fatal(err)
-	}
+	testfs.CopyTree(t, "../go-service", src)
 	os.RemoveAll(filepath.Join(src, ".paved"))
 
 	var stdout, stderr bytes.Buffer

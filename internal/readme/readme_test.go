@@ -3,13 +3,13 @@ package readme
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pavedhq/paved/internal/testtools/testfs"
 	"github.com/pavedhq/paved/modules/build"
 )
 
@@ -62,7 +62,7 @@ func TestREADMEProgram(t *testing.T) {
 		t.Fatalf("the README's Go example does not compile: %v\n%s\n%s", err, out, code)
 	}
 
-	svc := copyDir(t, "../../examples/go-service", filepath.Join(tmp, "svc"))
+	svc := testfs.CopyTree(t, "../../examples/go-service", filepath.Join(tmp, "svc"))
 	cmd := exec.Command(bin)
 	cmd.Dir = svc
 	// GOEXPERIMENT is for building paved, not the service.
@@ -98,36 +98,4 @@ func TestREADMEProgram(t *testing.T) {
 		}
 	}
 	t.Errorf("layout %s does not hold %s, which the program printed", layout, digest)
-}
-
-func copyDir(t *testing.T, from, to string) string {
-	t.Helper()
-	err := filepath.Walk(from, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if info.IsDir() {
-			if info.Name() == ".paved" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(filepath.Join(to, rel))
-		if err != nil {
-			return err
-		}
-		defer out.Close()
-		_, err = io.Copy(out, in)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return to
 }

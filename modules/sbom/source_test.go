@@ -11,11 +11,13 @@ import (
 
 	"github.com/CycloneDX/cyclonedx-go"
 	"github.com/spdx/tools-golang/spdxlib"
+
+	"github.com/pavedhq/paved/internal/testtools/testfs"
 )
 
 func TestSource(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	src := copyDir(t, exampleDir)
+	src := testfs.CopyTree(t, exampleDir, t.TempDir())
 	// paved's outputs under the source are not part of it
 	if err := os.MkdirAll(filepath.Join(src, ".paved", "vendor", "github.com", "x"), 0o755); err != nil {
 		t.Fatal(err)
@@ -91,7 +93,7 @@ func TestSource(t *testing.T) {
 
 	t.Run("reproducible", func(t *testing.T) {
 		// another checkout of the same source, at the same time
-		again, err := SourceAt(context.Background(), copyDir(t, exampleDir), t.TempDir(), at)
+		again, err := SourceAt(context.Background(), testfs.CopyTree(t, exampleDir, t.TempDir()), t.TempDir(), at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,37 +154,6 @@ func TestSourceErrors(t *testing.T) {
 	if _, err := Source(ctx, t.TempDir(), filepath.Join(f, "out")); err == nil {
 		t.Error("output under a file: no error")
 	}
-}
-
-// copyDir copies a directory tree of regular files into a temporary
-// directory.
-func copyDir(t *testing.T, from string) string {
-	t.Helper()
-	to := t.TempDir()
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == ".paved" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return to
 }
 
 func writeFile(t *testing.T, p, content string) {
