@@ -26,7 +26,7 @@ func TestNoSecretsInRegistry(t *testing.T) {
 	}
 	f := testtools.NewSigstore(t)
 	token := f.Token("dev@example.test")
-	s, err := Keyless(ctx, KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, IDToken: token})
+	s, err := Keyless(ctx, KeylessOptions{FulcioURL: f.FulcioURL, RekorURL: f.RekorURL, TrustedRoot: f.TrustedRoot, IDToken: token})
 	if err != nil {
 		t.Fatal(err)
 	}
