@@ -306,20 +306,7 @@ func Unused(x int) int {
 
 func TestRunBuildFailure(t *testing.T) {
 	t.Parallel()
-	dir := writeModule(t, map[string]string{
-		"ok/ok.go":      "package ok\n\nfunc F() int { return 1 }\n",
-		"ok/ok_test.go": "package ok\n\nimport \"testing\"\n\nfunc TestF(t *testing.T) { F() }\n",
-		"bad/bad.go":    "package bad\n\nfunc G() int { return 2 }\n",
-		"bad/bad_test.go": `package bad
-
-import "testing"
-
-func TestG(t *testing.T) {
-	var s string = G()
-	_ = s
-}
-`,
-	})
+	dir := writeModule(t, twoPackages)
 	res, err := run(t, dir, Options{SkipVet: true})
 	if res == nil {
 		t.Fatalf("Run: nil Result, %v", err)

@@ -27,6 +27,8 @@ func goWrapper(t *testing.T, script string) {
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
+// twoPackages is a module with a passing package and one whose test does
+// not compile.
 var twoPackages = map[string]string{
 	"ok/ok.go":      "package ok\n\nfunc F() int { return 1 }\n",
 	"ok/ok_test.go": "package ok\n\nimport \"testing\"\n\nfunc TestF(t *testing.T) { F() }\n",
