@@ -9,6 +9,7 @@ package dora
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -39,9 +40,19 @@ type Query struct {
 
 // Stat summarises durations: how many, their median and 90th percentile.
 type Stat struct {
-	Count  int           `json:"count"`
-	Median time.Duration `json:"medianSeconds"`
-	P90    time.Duration `json:"p90Seconds"`
+	Count  int
+	Median time.Duration
+	P90    time.Duration
+}
+
+// MarshalJSON writes durations as seconds, which every consumer of the API
+// and the export can read without knowing Go's nanoseconds.
+func (s Stat) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Count         int     `json:"count"`
+		MedianSeconds float64 `json:"medianSeconds"`
+		P90Seconds    float64 `json:"p90Seconds"`
+	}{s.Count, s.Median.Seconds(), s.P90.Seconds()})
 }
 
 // Keys are the four keys over one period for one team and service.
