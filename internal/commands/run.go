@@ -114,6 +114,9 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	if err != nil {
 		return err
 	}
+	if run.Events, err = newEmitter(c, o.Events, run.Config.Events, run.Context.Dir); err != nil {
+		return err
+	}
 	r := &runner.Runner{}
 	if !o.NoCache {
 		dir, err := o.cacheDir()
