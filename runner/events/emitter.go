@@ -9,10 +9,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pavedhq/paved/runner"
 )
 
 // EnvSinks lists sinks, comma-separated, on top of flags and paved.yaml.
 const EnvSinks = "PAVED_EVENTS"
+
+// EnvSpoolMax bounds the spool (such as 256MiB); default DefaultMaxSpool.
+const EnvSpoolMax = "PAVED_EVENTS_SPOOL_MAX"
 
 // Emitter spools events for its sinks and delivers them. Its methods never
 // fail a caller: what goes wrong becomes a warning (Warnings), since an
@@ -43,6 +48,14 @@ func NewEmitter(sinks []Spec, token string) *Emitter {
 		e.warn(fmt.Sprintf("events: %v; sending without a spool (what a sink does not take now is lost)", err))
 	} else {
 		e.Spool = sp
+	}
+	if v := os.Getenv(EnvSpoolMax); v != "" && e.Spool != nil {
+		n, err := runner.ParseSize(v)
+		if err != nil || n <= 0 {
+			e.warn(fmt.Sprintf("events: $%s %q is not a size; the bound stays %s", EnvSpoolMax, v, runner.FormatSize(DefaultMaxSpool)))
+		} else {
+			e.Spool.MaxBytes = n
+		}
 	}
 	return e
 }
@@ -118,7 +131,7 @@ func (e *Emitter) Emit(ctx context.Context, ev *Event, err error) {
 			}
 			var full *FullError
 			if errors.As(aerr, &full) {
-				e.warn(fmt.Sprintf("events: %v: %s %s is not spooled for %s; paved sends it once now and drops it if that fails (run paved events flush, or raise the bound)", full, ev.Type(), ev.ID(), spec))
+				e.warn(fmt.Sprintf("events: %v: %s %s is not spooled for %s; paved sends it once now and drops it if that fails (deliver the spool with paved events flush, or raise $"+EnvSpoolMax+")", full, ev.Type(), ev.ID(), spec))
 			} else {
 				e.warn(fmt.Sprintf("events: %v; sending %s without spooling", aerr, ev.ID()))
 			}

@@ -40,7 +40,7 @@ type RejectedError struct {
 }
 
 func (e *RejectedError) Error() string {
-	return fmt.Sprintf("%d %s", e.Status, clip(e.Body))
+	return strings.TrimSpace(fmt.Sprintf("%d %s", e.Status, clip(e.Body)))
 }
 
 func clip(s string) string {
@@ -206,7 +206,7 @@ func (h *HTTPSink) Send(ctx context.Context, ev *Event) error {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
 		return &RejectedError{Status: resp.StatusCode, Body: msg}
 	}
-	return fmt.Errorf("%s %s", resp.Status, clip(msg))
+	return errors.New(strings.TrimSpace(resp.Status + " " + clip(msg)))
 }
 
 // fileSink appends structured JSON lines to a file, locked so concurrent
