@@ -161,6 +161,9 @@ func TestSinkOutageWarns(t *testing.T) {
 		t.Fatalf("a sink outage failed the run: %v", err)
 	}
 	w := strings.Join(rep.Warnings, "\n")
+	if strings.Count(w, "did not take") != 1 {
+		t.Errorf("want one warning for the sink, however many passes failed: %q", rep.Warnings)
+	}
 	if !strings.Contains(w, "did not take") || !strings.Contains(w, "connection refused") || !strings.Contains(w, "stay in the spool") {
 		t.Errorf("report warnings %q", rep.Warnings)
 	}

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/pavedhq/paved/internal/testtools"
-	"github.com/pavedhq/paved/modules/promote"
 )
 
 // git runs git in dir and returns its trimmed output.
@@ -182,25 +180,13 @@ images:
 		t.Errorf("second bump: %q", diff)
 	}
 
-	f, err := os.Open(deployments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []promote.Deployment
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		var d promote.Deployment
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, d)
-	}
+	recs := readDeployments(t, deployments)
 	if len(recs) != 3 {
 		t.Fatalf("%d deployment records, want 3", len(recs))
 	}
 	last := recs[2]
 	if last.PreviousDigest != digestA || last.PreviousCommit != first || last.Commit != third ||
-		strings.Join(last.Commits, ",") != third+","+second {
+		len(last.Commits) != 2 || last.Commits[0].SHA != third || last.Commits[1].SHA != second || last.Commits[0].Time.IsZero() || last.Commits[0].Author == "" {
 		t.Errorf("deployment of the next build: %+v (commits want %s,%s)", last, third, second)
 	}
 }

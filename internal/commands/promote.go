@@ -396,7 +396,7 @@ func runPromote(c *cobra.Command, req promote.Request, vulnDB string, em *events
 // deployedEvent is service.deployed for a promotion.
 func deployedEvent(team string, d *promote.Deployment) (*events.Event, error) {
 	ed := events.Deployment{Environment: d.Environment, ArtifactID: d.Artifact, Digest: d.Digest,
-		Repository: d.Repository, Commit: d.Commit, PreviousDigest: d.PreviousDigest, Time: d.Time}
+		Repository: d.Repository, Commit: d.Commit, PreviousDigest: d.PreviousDigest, PreviousCommit: d.PreviousCommit, Time: d.Time}
 	for _, c := range d.Commits {
 		ed.Commits = append(ed.Commits, events.Commit{SHA: c.SHA, Author: c.Author, Time: c.Time})
 	}

@@ -300,6 +300,7 @@ type Deployment struct {
 	Repository     string
 	Commit         string
 	PreviousDigest string
+	PreviousCommit string
 	Commits        []Commit
 	Time           time.Time
 }
@@ -323,7 +324,7 @@ func (o Origin) Deployed(d Deployment) (*Event, error) {
 		"commits":    commits,
 		"deployedAt": d.Time.UTC().Format(time.RFC3339),
 	}
-	for k, v := range map[string]string{"repository": d.Repository, "commit": d.Commit, "previousDigest": d.PreviousDigest} {
+	for k, v := range map[string]string{"repository": d.Repository, "commit": d.Commit, "previousDigest": d.PreviousDigest, "previousCommit": d.PreviousCommit} {
 		if v != "" {
 			custom[k] = v
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,9 @@ type Emitter struct {
 	deliver  sync.Mutex
 	warnings []string
 	sinks    map[Spec]Sink
+	// warnedDown holds the sinks already reported down: one warning per
+	// sink and process, however many passes fail.
+	warnedDown map[Spec]bool
 }
 
 // NewEmitter spools in the default spool directory for sinks. A spool
@@ -185,5 +189,26 @@ func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration
 	for _, w := range d.Warnings {
 		e.warn(w)
 	}
+	for _, spec := range sortedSpecs(d.Down) {
+		e.mu.Lock()
+		warned := e.warnedDown[spec]
+		if e.warnedDown == nil {
+			e.warnedDown = map[Spec]bool{}
+		}
+		e.warnedDown[spec] = true
+		e.mu.Unlock()
+		if !warned {
+			e.warn(d.Down[spec])
+		}
+	}
 	return d
+}
+
+func sortedSpecs(m map[Spec]string) []Spec {
+	out := make([]Spec, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }

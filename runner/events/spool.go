@@ -250,8 +250,10 @@ type Delivery struct {
 	Delivered int
 	// Pending counts what is left for later, by sink.
 	Pending map[Spec]int
-	// Warnings say which sinks failed and what was dropped, for people.
+	// Warnings say what was dropped or set aside, for people.
 	Warnings []string
+	// Down says, for each sink that failed, how.
+	Down map[Spec]string
 }
 
 // PendingTotal is the number of entries left.
@@ -271,7 +273,7 @@ type Opener func(Spec) (Sink, error)
 // entry in this pass (it is up again). The first failure of a sink ends
 // its turn: one outage costs one time-out, not one per event.
 func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery {
-	d := &Delivery{Pending: map[Spec]int{}}
+	d := &Delivery{Pending: map[Spec]int{}, Down: map[Spec]string{}}
 	entries, err := s.Entries()
 	if err != nil {
 		d.Warnings = append(d.Warnings, err.Error())
@@ -289,7 +291,7 @@ func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery 
 		sink, err := open(spec)
 		if err != nil {
 			d.Pending[spec] += len(list)
-			d.Warnings = append(d.Warnings, fmt.Sprintf("events: %d event(s) wait for a sink paved cannot open: %v", len(list), err))
+			d.Down[spec] = fmt.Sprintf("events: %d event(s) wait for a sink paved cannot open: %v", len(list), err)
 			continue
 		}
 		now := s.now()
@@ -316,7 +318,7 @@ func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery 
 				}
 				down = true
 				d.Pending[spec]++
-				d.Warnings = append(d.Warnings, fmt.Sprintf("events: sink %s did not take %s (%v); it and the rest for that sink stay in the spool %s for the next run or paved events flush", sink, e.Event.ID(), err, s.dir))
+				d.Down[spec] = (fmt.Sprintf("events: sink %s did not take %s (%v); it and the rest for that sink stay in the spool %s for the next run or paved events flush", sink, e.Event.ID(), err, s.dir))
 			}
 		}
 		for _, e := range list {
