@@ -472,3 +472,32 @@ func TestFileSink(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowSinkCostsOneTimeout: a sink that accepts and never answers
+// costs the first pass its time-out; later passes of the same process
+// leave it alone, and the events wait in the spool.
+func TestSlowSinkCostsOneTimeout(t *testing.T) {
+	c := newCollector(t)
+	c.hold = make(chan string, 10)
+	c.up()
+	sp, _ := OpenSpool(t.TempDir())
+	em := &Emitter{Spool: sp, Sinks: []Spec{Spec(c.url())}}
+	em.Emit(context.Background(), testEvent(t, "slow-1"), nil)
+	if d := em.Deliver(context.Background(), false, 300*time.Millisecond); d.PendingTotal() != 1 || !d.TimedOut[Spec(c.url())] {
+		t.Fatalf("first pass: pending %d, timed out %v", d.PendingTotal(), d.TimedOut)
+	}
+	<-c.hold
+	em.Emit(context.Background(), testEvent(t, "slow-2"), nil)
+	start := time.Now()
+	if d := em.Deliver(context.Background(), false, time.Minute); d.PendingTotal() != 2 || time.Since(start) > 5*time.Second {
+		t.Fatalf("second pass: pending %d after %v", d.PendingTotal(), time.Since(start))
+	}
+	select {
+	case id := <-c.hold:
+		t.Errorf("the slow sink was tried again (%s)", id)
+	default:
+	}
+	if w := em.Warnings(); len(w) != 1 || !strings.Contains(w[0], "deadline") {
+		t.Errorf("warnings %q", w)
+	}
+}

@@ -41,6 +41,10 @@ type Emitter struct {
 	// warnedDown holds the sinks already reported down: one warning per
 	// sink and process, however many passes fail.
 	warnedDown map[Spec]bool
+	// slow holds the sinks that timed out: later passes of this process
+	// leave them alone (their events wait in the spool), so a sink that
+	// does not answer costs a run one time-out, not one per pass.
+	slow map[Spec]bool
 }
 
 // NewEmitter spools in the default spool directory for sinks. A spool
@@ -185,7 +189,29 @@ func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
 	}
-	d := e.Spool.Deliver(ctx, e.open, force)
+	open := e.open
+	if !force {
+		open = func(s Spec) (Sink, error) {
+			e.mu.Lock()
+			slow := e.slow[s]
+			e.mu.Unlock()
+			if slow {
+				return nil, Skip
+			}
+			return e.open(s)
+		}
+	}
+	d := e.Spool.Deliver(ctx, open, force)
+	e.mu.Lock()
+	for s, t := range d.TimedOut {
+		if t {
+			if e.slow == nil {
+				e.slow = map[Spec]bool{}
+			}
+			e.slow[s] = true
+		}
+	}
+	e.mu.Unlock()
 	for _, w := range d.Warnings {
 		e.warn(w)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -254,6 +255,17 @@ type Delivery struct {
 	Warnings []string
 	// Down says, for each sink that failed, how.
 	Down map[Spec]string
+	// TimedOut are the sinks that failed by not answering in time.
+	TimedOut map[Spec]bool
+}
+
+// Skip is what an Opener returns for a sink not to try in this pass: its
+// entries wait, with no warning.
+var Skip = errors.New("skipped")
+
+func timeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // PendingTotal is the number of entries left.
@@ -273,7 +285,7 @@ type Opener func(Spec) (Sink, error)
 // entry in this pass (it is up again). The first failure of a sink ends
 // its turn: one outage costs one time-out, not one per event.
 func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery {
-	d := &Delivery{Pending: map[Spec]int{}, Down: map[Spec]string{}}
+	d := &Delivery{Pending: map[Spec]int{}, Down: map[Spec]string{}, TimedOut: map[Spec]bool{}}
 	entries, err := s.Entries()
 	if err != nil {
 		d.Warnings = append(d.Warnings, err.Error())
@@ -289,6 +301,10 @@ func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery 
 	for _, spec := range order {
 		list := bySink[spec]
 		sink, err := open(spec)
+		if errors.Is(err, Skip) {
+			d.Pending[spec] += len(list)
+			continue
+		}
 		if err != nil {
 			d.Pending[spec] += len(list)
 			d.Down[spec] = fmt.Sprintf("events: %d event(s) wait for a sink paved cannot open: %v", len(list), err)
@@ -317,6 +333,7 @@ func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery 
 					return
 				}
 				down = true
+				d.TimedOut[spec] = timeout(err)
 				d.Pending[spec]++
 				d.Down[spec] = (fmt.Sprintf("events: sink %s did not take %s (%v); it and the rest for that sink stay in the spool %s for the next run or paved events flush", sink, e.Event.ID(), err, s.dir))
 			}
