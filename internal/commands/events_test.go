@@ -2,9 +2,13 @@ package commands
 
 import (
 	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pavedhq/paved/runner/events"
@@ -65,5 +69,55 @@ func TestDoraIncident(t *testing.T) {
 	}
 	if _, _, err := pavedCmd(t, "dora", "incident", "open", "--service", "api", "--source", t.TempDir()); ExitCode(err) != 2 || !strings.Contains(err.Error(), "no events sink") {
 		t.Errorf("no sink: %v", err)
+	}
+}
+
+// TestEventsFlush: an incident recorded while the collector is down waits
+// in the spool (exit 0, a warning); paved events flush exits 1 while it
+// cannot deliver, then delivers it, with the token from the environment,
+// once the collector is up.
+func TestEventsFlush(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv(events.EnvSinks, "")
+	const token = "flush-token-never-printed"
+	t.Setenv(events.TokenEnv, token)
+	var mu sync.Mutex
+	got := map[string]string{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Header.Get("Ce-Id")] = r.Header.Get("Authorization")
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	url := "http://" + srv.Listener.Addr().String() + "/v1/events"
+	srv.Listener.Close() // down
+
+	_, stderr, err := pavedCmd(t, "dora", "incident", "open", "--service", "api", "--id", "INC-7", "--events", url, "--source", t.TempDir())
+	if err != nil {
+		t.Fatalf("a sink outage failed the command: %v", err)
+	}
+	if !strings.Contains(stderr, "connection refused") || !strings.Contains(stderr, "spooled") || strings.Contains(stderr, token) {
+		t.Errorf("stderr %q", stderr)
+	}
+	if _, _, err := pavedCmd(t, "events", "flush"); ExitCode(err) != 1 {
+		t.Errorf("flush with the sink down: %v, want exit 1", err)
+	}
+	ln, err := net.Listen("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/v1/events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	// Each paved takes the token out of its environment as it starts.
+	t.Setenv(events.TokenEnv, token)
+	_, stderr, err = pavedCmd(t, "events", "flush")
+	if err != nil || !strings.Contains(stderr, "1 delivered, 0 waiting") {
+		t.Fatalf("flush: %v\n%s", err, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got["INC-7/incident.detected"] != "Bearer "+token {
+		t.Errorf("collector got %v", got)
 	}
 }
