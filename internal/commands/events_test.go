@@ -121,3 +121,17 @@ func TestEventsFlush(t *testing.T) {
 		t.Errorf("collector got %v", got)
 	}
 }
+
+// TestRunEventsToStdoutWithJSON: the report and the events cannot share
+// stdout.
+func TestRunEventsToStdoutWithJSON(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv(events.EnvSinks, "")
+	_, _, err := pavedCmd(t, "run", "go-service", "--source", t.TempDir(), "--json", "--events", "stdout")
+	if ExitCode(err) != 2 || !strings.Contains(err.Error(), "stdout") {
+		t.Errorf("%v, want a usage error", err)
+	}
+	if _, _, err := pavedCmd(t, "run", "go-service", "--source", t.TempDir(), "--events", "ftp://x"); ExitCode(err) != 2 || !strings.Contains(err.Error(), "--events") {
+		t.Errorf("bad sink: %v, want a usage error naming --events", err)
+	}
+}
