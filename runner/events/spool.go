@@ -408,10 +408,14 @@ func (s *Spool) deliverOne(ctx context.Context, sink Sink, e Entry) (bool, error
 	rec.Attempts++
 	rec.Next = s.now().UTC().Add(backoff(rec.Attempts))
 	rec.LastError = sendErr.Error()
-	if nb, err := rec.Marshal(); err == nil {
-		// Replacing the file (rename) while holding the old one's lock:
-		// whoever opens the new one next sees the back-off.
-		s.write(e.Name, nb)
+	// Replace the file (rename) while holding the old one's lock, so
+	// whoever opens the new one next sees the back-off; unless the name
+	// now holds another copy (the event spooled again meanwhile), which
+	// stays as it is.
+	if cur, err := os.Stat(path); err == nil && os.SameFile(held, cur) {
+		if nb, err := rec.Marshal(); err == nil {
+			s.write(e.Name, nb)
+		}
 	}
 	return false, sendErr
 }
