@@ -31,6 +31,9 @@ type collector struct {
 	reqs   []*http.Request
 	srv    *http.Server
 	status int // answer with this instead of 202 when set
+	// delay slows each answer, as a loaded collector would: concurrent
+	// senders then overlap on the same entries.
+	delay time.Duration
 	// hold, when set, is signalled with each request and the request is
 	// then never answered (a receiver that hangs, for a crash mid-send).
 	hold chan string
@@ -98,6 +101,7 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		return
 	}
+	time.Sleep(c.delay)
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -298,6 +302,7 @@ func TestConcurrentProcessesShareTheSpool(t *testing.T) {
 	if n := spoolLeft(t, dir); n != 100 {
 		t.Fatalf("%d entries spooled while the sink was down, want 100", n)
 	}
+	c.delay = 5 * time.Millisecond
 	c.up()
 	wave("up", 5)
 	c.exactlyOnce(t, all)
