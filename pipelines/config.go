@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pavedhq/paved/modules/scan/expiry"
+	"github.com/pavedhq/paved/runner/events"
 )
 
 // ConfigFile is the name of a service's settings file.
@@ -33,6 +34,10 @@ type Config struct {
 	Test      TestConfig `yaml:"test"`
 	Scan      ScanConfig `yaml:"scan"`
 	Sign      SignConfig `yaml:"sign"`
+	// Events lists where the service's CDEvents go, as --events takes
+	// them: an http(s) URL, structured+URL, file:PATH (relative to the
+	// service), stdout.
+	Events []string `yaml:"events"`
 }
 
 // ScanConfig configures the vulnerability scan and its gate.
@@ -178,6 +183,11 @@ func (c Config) validate() error {
 	}
 	if (c.Sign.Identity == "") != (c.Sign.Issuer == "") {
 		return &ConfigError{Field: ConfigFile + ": sign", Msg: "identity and issuer go together: a keyless signature is checked against both"}
+	}
+	for _, e := range c.Events {
+		if _, err := events.ParseSpec(e); err != nil {
+			return &ConfigError{Field: ConfigFile + ": events", Msg: err.Error()}
+		}
 	}
 	if c.Path != "" && Lookup(c.Path) == nil {
 		return &ConfigError{Field: ConfigFile + ": path", Msg: fmt.Sprintf("unknown golden path %q (known: %s)", c.Path, strings.Join(Names(), ", "))}

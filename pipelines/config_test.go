@@ -53,6 +53,11 @@ func TestParseConfig(t *testing.T) {
 		{name: "unknown golden path", yaml: "path: cobol-batch\n", wantErr: "path"},
 		{name: "wrong type", yaml: "platforms: linux/amd64\n", wantErr: "paved.yaml"},
 		{name: "two documents", yaml: "team: a\n---\nteam: b\n", wantErr: "more than one"},
+		{name: "events sink with credentials", yaml: "events: [\"https://u:p@dora.example.com/v1/events\"]\n", wantErr: "paved.yaml: events"},
+		{name: "unknown events sink", yaml: "events: [kafka://broker/topic]\n", wantErr: "paved.yaml: events"},
+		{name: "events sinks", yaml: "events: [stdout, \"structured+https://dora.example.com/v1/events\", \"file:events.jsonl\"]\n",
+			want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved", Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes},
+				Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &yes}, Events: []string{"stdout", "structured+https://dora.example.com/v1/events", "file:events.jsonl"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

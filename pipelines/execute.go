@@ -35,6 +35,13 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 		defer sp.End()
 		ctx = c
 	}
+	ev := run.events(ctx, rep)
+	if ev != nil {
+		ev.start(ctx, start)
+		withEvents := *r
+		withEvents.Progress = &stepEvents{Progress: r.Progress, e: ev}
+		r = &withEvents
+	}
 	o, err := r.Run(ctx, run.Graph)
 	if err != nil {
 		return nil, err
@@ -46,6 +53,8 @@ func (run *Run) Execute(ctx context.Context, r *runner.Runner) (*runner.Report, 
 	if run.Fill != nil {
 		fillErr = run.Fill(rep, o)
 	}
+	// A sink outage is a warning, never a failed run.
+	rep.Warnings = append(rep.Warnings, ev.finish(ctx, rep)...)
 	// Step errors and test output may quote URLs with credentials.
 	rep.Redact()
 	// The report is what CI and the front doors read: one that cannot be

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner"
+	"github.com/pavedhq/paved/runner/events"
 )
 
 // Options are what a front door chose for a run. Empty fields fall back
@@ -87,6 +88,9 @@ type Run struct {
 	Started time.Time
 	// Warnings say what the run chose not to do.
 	Warnings []string
+	// Events, when it has sinks, receives the run's CDEvents: pipelinerun,
+	// taskrun per step, artifact. Its failures are warnings in the report.
+	Events *events.Emitter
 }
 
 // ServiceName is paved.yaml's service, else the name of the source

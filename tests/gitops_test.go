@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/pavedhq/paved/internal/testtools"
-	"github.com/pavedhq/paved/modules/promote"
 )
 
 // git runs git in dir and returns its trimmed output.
@@ -134,7 +132,8 @@ images:
 		t.Fatalf("promote exited %d\n%s", r.code, r.stderr)
 	}
 	digestA := imageA[strings.Index(imageA, "@")+1:]
-	branch := "paved/promote-svc-" + strings.TrimPrefix(digestA, "sha256:")[:12]
+	// The service is the one paved.yaml in --source names, as in its runs' events.
+	branch := "paved/promote-go-service-" + strings.TrimPrefix(digestA, "sha256:")[:12]
 	tip := git(t, deploy, "rev-parse", branch)
 	if numstat := git(t, deploy, "diff", "--numstat", "main", branch); numstat != "1\t1\t"+overlay {
 		t.Fatalf("the bump is not a one-line diff: %q\n%s", numstat, git(t, deploy, "diff", "main", branch))
@@ -178,29 +177,20 @@ images:
 	if r.code != 0 {
 		t.Fatalf("promote of the next build exited %d\n%s", r.code, r.stderr)
 	}
-	if diff := git(t, deploy, "diff", "--numstat", "main", "paved/promote-svc-"+strings.TrimPrefix(imageB[strings.Index(imageB, "@")+1:], "sha256:")[:12]); diff != "1\t1\t"+overlay {
+	if diff := git(t, deploy, "diff", "--numstat", "main", "paved/promote-go-service-"+strings.TrimPrefix(imageB[strings.Index(imageB, "@")+1:], "sha256:")[:12]); diff != "1\t1\t"+overlay {
 		t.Errorf("second bump: %q", diff)
 	}
 
-	f, err := os.Open(deployments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []promote.Deployment
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		var d promote.Deployment
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, d)
-	}
+	recs := readDeployments(t, deployments)
 	if len(recs) != 3 {
 		t.Fatalf("%d deployment records, want 3", len(recs))
 	}
 	last := recs[2]
+	if last.Service != "go-service" {
+		t.Errorf("deployment of service %q, want paved.yaml's go-service", last.Service)
+	}
 	if last.PreviousDigest != digestA || last.PreviousCommit != first || last.Commit != third ||
-		strings.Join(last.Commits, ",") != third+","+second {
+		len(last.Commits) != 2 || last.Commits[0].SHA != third || last.Commits[1].SHA != second || last.Commits[0].Time.IsZero() || last.Commits[0].Author == "" {
 		t.Errorf("deployment of the next build: %+v (commits want %s,%s)", last, third, second)
 	}
 }

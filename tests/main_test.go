@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	// Events spool in the state directory: the tests' own, not the machine's.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	// paved finds paved-worker beside itself.
 	pavedBin, vulndbBin = filepath.Join(dir, "paved"), filepath.Join(dir, "vulndb")
 	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/paved", "../cmd/paved-worker", "../examples/vulndb")

@@ -62,12 +62,15 @@ func TestPromotion(t *testing.T) {
 
 	src := copyExample(t)
 	commit := gitInit(t, src)
-	r := paved(t, signEnv, "run", "go-service", "--source", src, "--image", reg+"/staging/svc", "--key", key, "--cache-dir", t.TempDir())
+	runEvents := filepath.Join(t.TempDir(), "events.jsonl")
+	r := paved(t, signEnv, "run", "go-service", "--source", src, "--image", reg+"/staging/svc", "--key", key, "--cache-dir", t.TempDir(),
+		"--events", "file:"+runEvents)
 	if r.code != 0 {
 		t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
 	}
 	signed := r.lastLine()
 	digest := signed[strings.Index(signed, "@")+1:]
+	checkRunEvents(t, runEvents, digest)
 
 	// Another build of the service, published and never signed.
 	other := copyExample(t)
@@ -120,18 +123,13 @@ func TestPromotion(t *testing.T) {
 			t.Errorf("the promoted index is not whole: %v", err)
 		}
 
-		f, err := os.Open(deployments)
-		if err != nil {
-			t.Fatal(err)
+		recs := readDeployments(t, deployments)
+		if len(recs) != 1 {
+			t.Fatalf("%d deployment events in %s, want 1", len(recs), deployments)
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		var d promote.Deployment
-		if !sc.Scan() || json.Unmarshal(sc.Bytes(), &d) != nil {
-			t.Fatalf("no deployment record in %s", deployments)
-		}
+		d := recs[0]
 		if d.Environment != "production" || d.Service != "svc" || d.Digest != digest || d.Commit != commit ||
-			d.Repository != sourceRepo || len(d.Commits) == 0 || d.Commits[0] != commit || !strings.HasPrefix(d.Artifact, "pkg:oci/svc@"+digest) {
+			d.Repository != sourceRepo || len(d.Commits) == 0 || d.Commits[0].SHA != commit || !strings.HasPrefix(d.Artifact, "pkg:oci/svc@"+digest) {
 			t.Errorf("deployment %+v", d)
 		}
 		var res promote.Result
@@ -392,4 +390,88 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// deployment is what a service.deployed event in the deployments file says.
+type deployment struct {
+	promote.Deployment
+	Commits []promote.Commit
+}
+
+// readDeployments reads the deployments file: one service.deployed
+// CloudEvent per line.
+func readDeployments(t *testing.T, path string) []deployment {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []deployment
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		var ev struct {
+			Type string `json:"type"`
+			Data struct {
+				Subject struct {
+					ID      string `json:"id"`
+					Content struct {
+						Environment struct{ ID string } `json:"environment"`
+						ArtifactID  string              `json:"artifactId"`
+					} `json:"content"`
+				} `json:"subject"`
+				CustomData struct {
+					Digest, Repository, Commit, PreviousDigest, PreviousCommit string
+					Commits                                                    []promote.Commit
+				} `json:"customData"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if ev.Type != "dev.cdevents.service.deployed.0.3.0" {
+			t.Fatalf("%s: event type %q", path, ev.Type)
+		}
+		c, s := ev.Data.CustomData, ev.Data.Subject
+		out = append(out, deployment{Deployment: promote.Deployment{Environment: s.Content.Environment.ID, Service: s.ID,
+			Artifact: s.Content.ArtifactID, Digest: c.Digest, Repository: c.Repository, Commit: c.Commit,
+			PreviousDigest: c.PreviousDigest, PreviousCommit: c.PreviousCommit}, Commits: c.Commits})
+	}
+	return out
+}
+
+// checkRunEvents reads a go-service run's events: the run's, each step's,
+// and the artifact's, packaged, published and signed under its digest.
+func checkRunEvents(t *testing.T, path, digest string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var ev struct{ Type, ID, Subject, Source string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		typ := strings.TrimSuffix(strings.TrimPrefix(ev.Type, "dev.cdevents."), ".0.3.0")
+		if strings.HasPrefix(typ, "taskrun.") {
+			typ += " " + ev.Subject[strings.LastIndex(ev.Subject, "/")+1:]
+		}
+		if strings.HasPrefix(typ, "artifact.") && !strings.Contains(ev.Subject, digest) {
+			t.Errorf("%s names %s, not %s", typ, ev.Subject, digest)
+		}
+		seen[typ]++
+		order = append(order, typ)
+	}
+	t.Logf("go-service run events, in order: %s", strings.Join(order, ", "))
+	want := []string{"pipelinerun.queued", "pipelinerun.started", "pipelinerun.finished", "artifact.packaged", "artifact.published", "artifact.signed"}
+	for _, step := range []string{"test", "build", "sbom", "scan", "publish", "sign", "attest"} {
+		want = append(want, "taskrun.started "+step, "taskrun.finished "+step)
+	}
+	for _, w := range want {
+		if seen[w] == 0 {
+			t.Errorf("no %s event", w)
+		}
+	}
 }

@@ -36,6 +36,9 @@ type RunOptions struct {
 	RekorURL     string
 	// TrustedRoot verifies --keyless's Fulcio and Rekor answers.
 	TrustedRoot string
+	// Events are the CDEvents sinks (--events), on top of paved.yaml's
+	// and PAVED_EVENTS.
+	Events []string
 }
 
 // AddFlags registers the flags; build and test register the ones they use.
@@ -64,6 +67,7 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 	fs.StringVar(&o.CacheMaxSize, "cache-max-size", "", "after the run, evict the least recently used step results beyond this size, such as 2GB; 0 keeps all (default $"+CacheMaxSizeEnv+", else 10GiB)")
 	fs.StringVar(&o.Report, "report", "", "also write the JSON run report to this file")
 	fs.BoolVar(&o.JSON, "json", false, "print the run report on stdout instead of progress and the image reference")
+	addEventsFlag(fs, &o.Events)
 }
 
 // Validate checks what flags alone can tell.

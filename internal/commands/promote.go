@@ -17,6 +17,7 @@ import (
 	"github.com/pavedhq/paved/modules/promote"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/protocol"
+	"github.com/pavedhq/paved/runner/events"
 )
 
 // signerFlags add allowed signers on top of a policy.
@@ -261,6 +262,7 @@ func newPromote() *cobra.Command {
 		githubRepo  string
 		githubAPI   string
 		baseBranch  string
+		sinks       []string
 	)
 	c := &cobra.Command{
 		Use:   "promote --from IMAGE@DIGEST --to REPOSITORY",
@@ -285,7 +287,14 @@ func newPromote() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := promote.Request{From: from, To: to, Tags: tags, Policy: p, Service: service}
+			cfg, err := pipelines.LoadConfig(sourceOrDot(g.SourceDir))
+			if err != nil {
+				return err
+			}
+			if service == "" {
+				service = cfg.Service
+			}
+			req := promote.Request{From: from, To: to, Tags: tags, Policy: p, Service: service, SourceDir: g.SourceDir}
 			if g.Dir != "" || g.Overlay != "" || g.Name != "" {
 				if g.Dir == "" || g.Overlay == "" {
 					return &UsageError{Err: errors.New("--gitops and --overlay go together (and --overlay-image needs them)")}
@@ -305,7 +314,12 @@ func newPromote() *cobra.Command {
 			if deployments == "" {
 				deployments = defaultDeploymentsFile()
 			}
-			return runPromote(c, req, f.vulnDB, deployments, report, asJSON)
+			// The deployments file is one more sink of the events.
+			em, err := newEmitter(c, append(sinks, "file:"+deployments), cfg.Events, sourceOrDot(g.SourceDir))
+			if err != nil {
+				return err
+			}
+			return runPromote(c, req, f.vulnDB, em, cfg.Team, report, asJSON)
 		},
 	}
 	fs := c.Flags()
@@ -323,32 +337,39 @@ func newPromote() *cobra.Command {
 	fs.StringVar(&githubRepo, "github-repo", "", "owner/name: open a pull request for the branch (token from GITHUB_TOKEN)")
 	fs.StringVar(&githubAPI, "github-api", "https://api.github.com", "GitHub REST API URL")
 	fs.StringVar(&baseBranch, "base-branch", "main", "branch the pull request targets")
-	fs.StringVar(&deployments, "deployments", "", "append the deployment record to this JSON-lines file (default $XDG_STATE_HOME/paved/deployments.jsonl)")
+	fs.StringVar(&deployments, "deployments", "", "append the deployment (a service.deployed CloudEvent) to this JSON-lines file, one of the events sinks (default $XDG_STATE_HOME/paved/deployments.jsonl)")
+	addEventsFlag(fs, &sinks)
 	fs.StringVar(&report, "report", "", "also write the promotion report (JSON) to this file")
 	fs.BoolVar(&asJSON, "json", false, "print the promotion report instead of the rules and the reference")
 	return c
 }
 
 func defaultDeploymentsFile() string {
-	dir := os.Getenv("XDG_STATE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return filepath.Join(os.TempDir(), "paved", "deployments.jsonl")
-		}
-		dir = filepath.Join(home, ".local", "state")
-	}
-	return filepath.Join(dir, "paved", "deployments.jsonl")
+	return filepath.Join(events.StateDir(), "deployments.jsonl")
 }
 
-func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, report string, asJSON bool) error {
+func sourceOrDot(dir string) string {
+	if dir == "" {
+		return "."
+	}
+	return dir
+}
+
+func runPromote(c *cobra.Command, req promote.Request, vulnDB string, em *events.Emitter, team, report string, asJSON bool) error {
 	ctx := c.Context()
 	stderr := c.ErrOrStderr()
 	res, err := promote.Promote(ctx, req, protocol.Evaluator{Executor: executor, VulnDB: vulnDB})
 	if err == nil && res.Deployment != nil {
-		err = promote.AppendDeployment(deployments, res.Deployment)
-		if err != nil {
-			res.Status, res.Error = "failed", err.Error()
+		// The image is promoted: a sink that does not take the event is a
+		// warning, and the event waits in the spool.
+		ev, everr := deployedEvent(team, res.Deployment)
+		em.Emit(ctx, ev, everr)
+		em.Deliver(ctx, false, pipelines.DeliverTimeout)
+		res.Warnings = append(res.Warnings, em.Warnings()...)
+	}
+	if res != nil && !asJSON {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(stderr, "paved: warning: %s\n", w)
 		}
 	}
 	reportErr := writePromoteReport(report, res)
@@ -370,6 +391,16 @@ func runPromote(c *cobra.Command, req promote.Request, vulnDB, deployments, repo
 		}
 	}
 	return errors.Join(err, reportErr)
+}
+
+// deployedEvent is service.deployed for a promotion.
+func deployedEvent(team string, d *promote.Deployment) (*events.Event, error) {
+	ed := events.Deployment{Environment: d.Environment, ArtifactID: d.Artifact, Digest: d.Digest,
+		Repository: d.Repository, Commit: d.Commit, PreviousDigest: d.PreviousDigest, PreviousCommit: d.PreviousCommit, Time: d.Time}
+	for _, c := range d.Commits {
+		ed.Commits = append(ed.Commits, events.Commit{SHA: c.SHA, Author: c.Author, Time: c.Time})
+	}
+	return events.Origin{Team: team, Service: d.Service}.Deployed(ed)
 }
 
 // writePromoteReport writes --report when it is set and there is a

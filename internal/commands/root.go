@@ -31,6 +31,8 @@ func New(version string, stdout, stderr io.Writer) *cobra.Command {
 		newPolicy(),
 		newPromote(),
 		newCache(),
+		newEventsCommand(),
+		newDora(),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -113,6 +114,12 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	run, err := path(ctx, po)
 	if err != nil {
 		return err
+	}
+	if run.Events, err = newEmitter(c, o.Events, run.Config.Events, run.Context.Dir); err != nil {
+		return err
+	}
+	if o.JSON && slices.Contains(run.Events.Sinks, "stdout") {
+		return &UsageError{Err: errors.New("--json and the stdout events sink both write to stdout: send the events to a file: or URL")}
 	}
 	r := &runner.Runner{}
 	if !o.NoCache {

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pavedhq/paved/runner/events"
 )
 
 // secretVars are the variables only the worker that signs may read: the
@@ -12,7 +14,9 @@ import (
 // GITHUB_TOKEN is not among them: paved run never uses it, and the go
 // command may need it (through GOAUTH) to fetch private modules; promote
 // takes it out of the environment itself.
-var secretVars = []string{"COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"}
+// PAVED_EVENTS_TOKEN is the events sinks' bearer token: paved itself sends
+// it, and no step needs it.
+var secretVars = []string{"COSIGN_PASSWORD", "SIGSTORE_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", events.TokenEnv}
 
 // secrets are the signing secrets, held in memory once taken out of the
 // environment.

@@ -1,11 +1,9 @@
 package promote
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -181,20 +179,13 @@ func clip(s string) string {
 	return s
 }
 
-// commitsBetween lists the commits after prev up to head, newest first.
-// Both must be full object names.
-func commitsBetween(ctx context.Context, dir, prev, head string) ([]string, error) {
+// commitsBetween lists the commits after prev up to head, newest first,
+// with their authors and times. Both must be full object names.
+func commitsBetween(ctx context.Context, dir, prev, head string) ([]Commit, error) {
 	for _, c := range []string{prev, head} {
 		if !ObjectName(c) {
 			return nil, fmt.Errorf("%q is not a full commit hash", clip(c))
 		}
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", dir, "rev-list", "--end-of-options", prev+".."+head)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("git rev-list: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.Fields(string(out)), nil
+	return gitLog(ctx, dir, 0, prev+".."+head)
 }

@@ -80,7 +80,11 @@ func TestPreviousRevisionIsAnObjectName(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(dep.Commits, tc.want) {
+			var got []string
+			for _, c := range dep.Commits {
+				got = append(got, c.SHA)
+			}
+			if !slices.Equal(got, tc.want) {
 				t.Errorf("commits %v, want %v", dep.Commits, tc.want)
 			}
 			if tc.want == nil {

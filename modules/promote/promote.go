@@ -32,6 +32,9 @@ type Request struct {
 	Service string
 	// GitOps, when set, bumps the image in an overlay after the copy.
 	GitOps *GitOps
+	// SourceDir is a checkout of the service's source, where the commits'
+	// authors and times are read; optional.
+	SourceDir string
 }
 
 // Result is what a promotion did, in the run report's spirit: stable JSON
@@ -50,7 +53,10 @@ type Result struct {
 	Copied                *Copied       `json:"copied,omitempty"`
 	GitOps                *GitOpsResult `json:"gitops,omitempty"`
 	Deployment            *Deployment   `json:"deployment,omitempty"`
-	Error                 string        `json:"error,omitempty"`
+	// Warnings say what the promotion could not record (commit details,
+	// events a sink did not take); none of them fails it.
+	Warnings []string `json:"warnings,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 // Promote checks req.From against the policy and, if it passes, copies it
@@ -150,7 +156,16 @@ func Promote(ctx context.Context, req Request, ev Evaluator, opts ...remote.Opti
 		}
 	}
 	if len(dep.Commits) == 0 && dep.Commit != "" {
-		dep.Commits = []string{dep.Commit}
+		c := Commit{SHA: dep.Commit}
+		if req.SourceDir != "" {
+			info, err := commitInfo(ctx, req.SourceDir, dep.Commit)
+			if err != nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("commit %.12s in %s: %v", dep.Commit, req.SourceDir, err))
+			} else {
+				c = info
+			}
+		}
+		dep.Commits = []Commit{c}
 	}
 	res.Deployment = dep
 	res.Status = "promoted"

@@ -1,0 +1,18 @@
+package commands
+
+import "github.com/spf13/cobra"
+
+// newDora is paved dora: DORA's four keys, from the events paved and other
+// tools emit.
+func newDora() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "dora",
+		Short: "DORA: record incidents; the collector computes the four keys",
+		Args:  exactArgs(0),
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	for _, sub := range doraSubcommands {
+		c.AddCommand(sub())
+	}
+	return c
+}

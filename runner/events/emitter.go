@@ -1,0 +1,240 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pavedhq/paved/runner"
+)
+
+// EnvSinks lists sinks, comma-separated, on top of flags and paved.yaml.
+const EnvSinks = "PAVED_EVENTS"
+
+// EnvSpoolMax bounds the spool (such as 256MiB); default DefaultMaxSpool.
+const EnvSpoolMax = "PAVED_EVENTS_SPOOL_MAX"
+
+// Emitter spools events for its sinks and delivers them. Its methods never
+// fail a caller: what goes wrong becomes a warning (Warnings), since an
+// event sink outage must not fail a pipeline.
+type Emitter struct {
+	// Spool holds events until their sinks have them; nil sends directly
+	// and loses what a sink does not take.
+	Spool *Spool
+	// Sinks receive every event emitted.
+	Sinks []Spec
+	// Token is the bearer token for HTTP sinks (TokenEnv).
+	Token string
+	// Stdout is where the stdout sink writes; nil means os.Stdout.
+	Stdout io.Writer
+
+	mu       sync.Mutex
+	deliver  sync.Mutex
+	warnings []string
+	sinks    map[Spec]Sink
+	// warnedDown holds the sinks already reported down: one warning per
+	// sink and process, however many passes fail.
+	warnedDown map[Spec]bool
+	// slow holds the sinks that timed out: later passes of this process
+	// leave them alone (their events wait in the spool), so a sink that
+	// does not answer costs a run one time-out, not one per pass.
+	slow map[Spec]bool
+}
+
+// NewEmitter spools in the default spool directory for sinks. A spool
+// that cannot be opened is a warning: events are then sent directly.
+func NewEmitter(sinks []Spec, token string) *Emitter {
+	e := &Emitter{Sinks: sinks, Token: token}
+	sp, err := OpenSpool(DefaultDir())
+	if err != nil {
+		e.warn(fmt.Sprintf("events: %v; sending without a spool (what a sink does not take now is lost)", err))
+	} else {
+		e.Spool = sp
+	}
+	if v := os.Getenv(EnvSpoolMax); v != "" && e.Spool != nil {
+		n, err := runner.ParseSize(v)
+		if err != nil || n <= 0 {
+			e.warn(fmt.Sprintf("events: $%s %q is not a size; the bound stays %s", EnvSpoolMax, v, runner.FormatSize(DefaultMaxSpool)))
+		} else {
+			e.Spool.MaxBytes = n
+		}
+	}
+	return e
+}
+
+// Sinks reads sink specs from flags, then paved.yaml, then the
+// environment (EnvSinks), dropping duplicates. The first bad one is an
+// error naming it.
+func Sinks(flags, config []string, env string) ([]Spec, error) {
+	var out []Spec
+	seen := map[Spec]bool{}
+	add := func(from string, list []string) error {
+		for _, s := range list {
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			spec, err := ParseSpec(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", from, err)
+			}
+			if !seen[spec] {
+				seen[spec] = true
+				out = append(out, spec)
+			}
+		}
+		return nil
+	}
+	if err := add("--events", flags); err != nil {
+		return nil, err
+	}
+	if err := add("paved.yaml events", config); err != nil {
+		return nil, err
+	}
+	if err := add(EnvSinks, strings.Split(env, ",")); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (e *Emitter) warn(w string) {
+	e.mu.Lock()
+	e.warnings = append(e.warnings, w)
+	e.mu.Unlock()
+}
+
+// Warnings returns what went wrong so far, and forgets it.
+func (e *Emitter) Warnings() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w := e.warnings
+	e.warnings = nil
+	return w
+}
+
+// Enabled reports whether events go anywhere.
+func (e *Emitter) Enabled() bool { return e != nil && len(e.Sinks) > 0 }
+
+// Emit spools ev for every sink. It does not send: Deliver does. When the
+// spool is full or cannot be written, ev is sent at once instead, and
+// dropped with a warning naming it if that fails too.
+func (e *Emitter) Emit(ctx context.Context, ev *Event, err error) {
+	if e == nil || len(e.Sinks) == 0 {
+		return
+	}
+	if err != nil {
+		e.warn(fmt.Sprintf("events: %v", err))
+		return
+	}
+	for _, spec := range e.Sinks {
+		if e.Spool != nil {
+			aerr := e.Spool.Append(spec, ev)
+			if aerr == nil {
+				continue
+			}
+			var full *FullError
+			if errors.As(aerr, &full) {
+				e.warn(fmt.Sprintf("events: %v: %s %s is not spooled for %s; paved sends it once now and drops it if that fails (deliver the spool with paved events flush, or raise $"+EnvSpoolMax+")", full, ev.Type(), ev.ID(), spec))
+			} else {
+				e.warn(fmt.Sprintf("events: %v; sending %s without spooling", aerr, ev.ID()))
+			}
+		}
+		sink, err := e.open(spec)
+		if err == nil {
+			err = sink.Send(ctx, ev)
+		}
+		if err != nil {
+			e.warn(fmt.Sprintf("events: dropped %s %s for %s: %v", ev.Type(), ev.ID(), spec, err))
+		}
+	}
+}
+
+func (e *Emitter) open(spec Spec) (Sink, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.sinks[spec]; ok {
+		return s, nil
+	}
+	out := e.Stdout
+	if out == nil {
+		out = os.Stdout
+	}
+	s, err := spec.Open(e.Token, out)
+	if err != nil {
+		return nil, err
+	}
+	if e.sinks == nil {
+		e.sinks = map[Spec]Sink{}
+	}
+	e.sinks[spec] = s
+	return s, nil
+}
+
+// Deliver sends everything in the spool: this process's events and what
+// earlier runs left, for whichever sink each names. timeout bounds the
+// whole pass; what is not delivered stays for later, with a warning.
+func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration) *Delivery {
+	if e == nil || e.Spool == nil {
+		return &Delivery{}
+	}
+	e.deliver.Lock()
+	defer e.deliver.Unlock()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+	}
+	open := e.open
+	if !force {
+		open = func(s Spec) (Sink, error) {
+			e.mu.Lock()
+			slow := e.slow[s]
+			e.mu.Unlock()
+			if slow {
+				return nil, Skip
+			}
+			return e.open(s)
+		}
+	}
+	d := e.Spool.Deliver(ctx, open, force)
+	e.mu.Lock()
+	for s, t := range d.TimedOut {
+		if t {
+			if e.slow == nil {
+				e.slow = map[Spec]bool{}
+			}
+			e.slow[s] = true
+		}
+	}
+	e.mu.Unlock()
+	for _, w := range d.Warnings {
+		e.warn(w)
+	}
+	for _, spec := range sortedSpecs(d.Down) {
+		e.mu.Lock()
+		warned := e.warnedDown[spec]
+		if e.warnedDown == nil {
+			e.warnedDown = map[Spec]bool{}
+		}
+		e.warnedDown[spec] = true
+		e.mu.Unlock()
+		if !warned {
+			e.warn(d.Down[spec])
+		}
+	}
+	return d
+}
+
+func sortedSpecs(m map[Spec]string) []Spec {
+	out := make([]Spec, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
