@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The CDEvents types the four keys read, by prefix (the version follows).
@@ -139,6 +140,14 @@ func (e *Event) interpret() (any, error) {
 	digest, err := purlDigest(cd.Subject.Content.ArtifactID)
 	if err != nil {
 		return nil, fmt.Errorf("data.subject.content.artifactId: %w", err)
+	}
+	for _, n := range []struct{ field, v string }{
+		{"data.customData.team", cu.Team}, {"data.customData.service", cu.Service}, {"data.subject.content.environment.id", env},
+		{"data.subject.id", cd.Subject.ID}, {"data.subject.content.service.id", cd.Subject.Content.Service.ID},
+	} {
+		if strings.ContainsFunc(n.v, unicode.IsControl) || len(n.v) > maxAttr {
+			return nil, fmt.Errorf("%s: %q: a name without control characters, at most %d bytes", n.field, n.v, maxAttr)
+		}
 	}
 	switch kind {
 	case "detected", "resolved":

@@ -25,6 +25,9 @@ type Options struct {
 	// MaxBytes bounds a request body; larger requests get 413. Zero means
 	// DefaultMaxBytes.
 	MaxBytes int64
+	// OnError, if set, is told why storing a request failed (the client
+	// only gets 503: the error may name the database).
+	OnError func(error)
 }
 
 // Response is the body of a 200: Received events, of which Added were new
@@ -79,6 +82,9 @@ func Handler(a Appender, opts Options) http.Handler {
 		}
 		added, err := a.Append(r.Context(), evs)
 		if err != nil {
+			if opts.OnError != nil {
+				opts.OnError(err)
+			}
 			// Nothing is acknowledged: the sender keeps the events and retries.
 			writeError(w, &Error{Status: http.StatusServiceUnavailable, Message: "storing the events failed; retry", Index: -1})
 			return

@@ -148,8 +148,14 @@ func Compute(q dora.Query, h History) *dora.Report {
 	failed := make([]bool, len(deps))
 
 	accs := map[pair][]acc{}
+	var lastP pair
+	var lastA []acc
 	get := func(p pair) []acc {
+		if lastA != nil && p == lastP {
+			return lastA // histories come grouped by team and service
+		}
 		a, ok := accs[p]
+		defer func() { lastP, lastA = p, a }()
 		if !ok {
 			a = make([]acc, len(bks))
 			accs[p] = a

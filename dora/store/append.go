@@ -1,12 +1,18 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pavedhq/paved/dora/ingest"
 )
@@ -98,6 +104,23 @@ func (s *Store) Append(ctx context.Context, events []ingest.Event) (added int, e
 		}
 	}
 
+	// PostgreSQL may abort one of two transactions that upsert the same
+	// rows (a deadlock, a serialization failure); it is safe to run again.
+	for attempt := 1; ; attempt++ {
+		added, err = s.appendOnce(ctx, uniq)
+		if err == nil || attempt == 3 || !retryable(err) {
+			return added, err
+		}
+	}
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+func (s *Store) appendOnce(ctx context.Context, uniq []*ingest.Event) (int, error) {
+	type key struct{ source, id string }
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: begin: %w", err)
@@ -150,12 +173,20 @@ func (s *Store) Append(ctx context.Context, events []ingest.Event) (added int, e
 			}
 		}
 	}
-	if err := s.derive(ctx, tx, fresh); err != nil {
+	f := factsOf(fresh)
+	if err := s.derive(ctx, tx, f); err != nil {
 		return 0, err
+	}
+	if s.postgres && len(fresh) > 0 {
+		// Last, so that the row's lock is held only until the commit.
+		if _, err := tx.ExecContext(ctx, `UPDATE revision SET events = events + $1 WHERE id = 1`, len(fresh)); err != nil {
+			return 0, fmt.Errorf("store: counting events: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: commit: %w", err)
 	}
+	s.mem.apply(f, len(fresh))
 	return len(fresh), nil
 }
 
@@ -189,45 +220,78 @@ func earlier(a, b time.Time) time.Time {
 // derive stores the facts of newly stored events: deployments, the first
 // deployment of each commit, and incidents (merged with what is stored:
 // the earliest detection and resolution win).
-func (s *Store) derive(ctx context.Context, tx *sql.Tx, fresh []*ingest.Event) error {
-	var deps []any
-	ndeps := 0
-	changes := map[changeKey]change{}
-	incidents := map[incidentKey]incident{}
-	mergeIncident := func(k incidentKey, in incident) {
-		old, ok := incidents[k]
-		if ok {
-			if old.team == "" {
-				old.team = in.team
-			}
-			if old.digest == "" {
-				old.digest = in.digest
-			}
-			old.detected = earlier(old.detected, in.detected)
-			old.resolved = earlier(old.resolved, in.resolved)
-			in = old
+// facts are what a batch of new events adds to the derived tables, merged
+// within the batch.
+type facts struct {
+	deps      map[depKey]dep
+	changes   map[changeKey]change
+	incidents map[incidentKey]incident
+}
+
+type depKey struct{ source, id string }
+
+type dep struct {
+	env, team, service, kind, digest string
+	at                               time.Time
+}
+
+// mergeIncident merges in into m: the first team and digest known, the
+// earliest detection and resolution.
+func mergeIncident(m map[incidentKey]incident, k incidentKey, in incident) {
+	if old, ok := m[k]; ok {
+		if old.team == "" {
+			old.team = in.team
 		}
-		incidents[k] = in
+		if old.digest == "" {
+			old.digest = in.digest
+		}
+		old.detected = earlier(old.detected, in.detected)
+		old.resolved = earlier(old.resolved, in.resolved)
+		in = old
 	}
+	m[k] = in
+}
+
+// mergeChange keeps the earliest deployment of a commit.
+func mergeChange(m map[changeKey]change, k changeKey, c change) {
+	if old, ok := m[k]; !ok || c.deployed.Before(old.deployed) {
+		m[k] = c
+	}
+}
+
+func factsOf(fresh []*ingest.Event) *facts {
+	f := &facts{deps: map[depKey]dep{}, changes: map[changeKey]change{}, incidents: map[incidentKey]incident{}}
 	for _, e := range fresh {
-		f, _ := e.Interpret()
-		switch f := f.(type) {
+		x, _ := e.Interpret()
+		switch x := x.(type) {
 		case *ingest.Deployment:
-			deps = append(deps, e.Source, e.ID, f.Environment, f.Team, f.Service, f.Kind, null(f.Digest), f.At.UnixMicro())
-			ndeps++
-			for _, c := range f.Commits {
-				k := changeKey{f.Environment, f.Service, c.SHA}
-				if old, ok := changes[k]; !ok || f.At.Before(old.deployed) {
-					changes[k] = change{team: f.Team, committed: c.Time, deployed: f.At}
-				}
+			f.deps[depKey{e.Source, e.ID}] = dep{x.Environment, x.Team, x.Service, x.Kind, x.Digest, x.At}
+			for _, c := range x.Commits {
+				mergeChange(f.changes, changeKey{x.Environment, x.Service, c.SHA}, change{team: x.Team, committed: c.Time, deployed: x.At})
 			}
-			for _, id := range f.Resolves {
-				mergeIncident(incidentKey{f.Environment, f.Service, id}, incident{resolved: f.At})
+			for _, id := range x.Resolves {
+				mergeIncident(f.incidents, incidentKey{x.Environment, x.Service, id}, incident{resolved: x.At})
 			}
 		case *ingest.Incident:
-			mergeIncident(incidentKey{f.Environment, f.Service, f.ID}, incident{team: f.Team, digest: f.Digest, detected: f.Detected, resolved: f.Resolved})
+			mergeIncident(f.incidents, incidentKey{x.Environment, x.Service, x.ID}, incident{team: x.Team, digest: x.Digest, detected: x.Detected, resolved: x.Resolved})
 		}
 	}
+	return f
+}
+
+// derive stores the facts of newly stored events: deployments, the first
+// deployment of each commit, and incidents (merged with what is stored:
+// the earliest detection and resolution win).
+func (s *Store) derive(ctx context.Context, tx *sql.Tx, f *facts) error {
+	dkeys := slices.SortedFunc(maps.Keys(f.deps), func(a, b depKey) int {
+		return cmp.Or(strings.Compare(a.source, b.source), strings.Compare(a.id, b.id))
+	})
+	deps := make([]any, 0, len(f.deps)*8)
+	for _, k := range dkeys {
+		d := f.deps[k]
+		deps = append(deps, k.source, k.id, d.env, d.team, d.service, d.kind, null(d.digest), d.at.UnixMicro())
+	}
+	changes, incidents := f.changes, f.incidents
 	exec := func(st statement, args []any) error {
 		for start := 0; start < len(args); {
 			rows := piece((len(args) - start) / st.cols)
@@ -246,15 +310,25 @@ func (s *Store) derive(ctx context.Context, tx *sql.Tx, fresh []*ingest.Event) e
 	if err := exec(insertDeployments, deps); err != nil {
 		return err
 	}
+	// Rows in key order, so that concurrent transactions (PostgreSQL) lock
+	// them in one order and do not deadlock.
+	ckeys := slices.SortedFunc(maps.Keys(changes), func(a, b changeKey) int {
+		return cmp.Or(strings.Compare(a.env, b.env), strings.Compare(a.service, b.service), strings.Compare(a.sha, b.sha))
+	})
 	args := make([]any, 0, len(changes)*6)
-	for k, c := range changes {
+	for _, k := range ckeys {
+		c := changes[k]
 		args = append(args, k.env, k.service, k.sha, c.team, c.committed.UnixMicro(), c.deployed.UnixMicro())
 	}
 	if err := exec(upsertChanges, args); err != nil {
 		return err
 	}
+	ikeys := slices.SortedFunc(maps.Keys(incidents), func(a, b incidentKey) int {
+		return cmp.Or(strings.Compare(a.env, b.env), strings.Compare(a.service, b.service), strings.Compare(a.id, b.id))
+	})
 	args = make([]any, 0, len(incidents)*7)
-	for k, in := range incidents {
+	for _, k := range ikeys {
+		in := incidents[k]
 		args = append(args, k.env, k.service, k.id, null(in.team), null(in.digest), micros(in.detected), micros(in.resolved))
 	}
 	return exec(upsertIncidents, args)

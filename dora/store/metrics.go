@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pavedhq/paved/dora"
 	"github.com/pavedhq/paved/dora/keys"
@@ -21,11 +23,16 @@ func (s *Store) Metrics(ctx context.Context, q dora.Query) (*dora.Report, error)
 	default:
 		return nil, fmt.Errorf("store: unknown bucket %q (day, week or month)", q.Bucket)
 	}
-	h, err := s.history(ctx, q)
+	h, err := s.mem.history(ctx, s, q)
 	if err != nil {
 		return nil, err
 	}
 	return keys.Compute(q, h), nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // filter narrows deployments and changes to the query's teams and service
@@ -57,75 +64,86 @@ func filter(q dora.Query) (string, []any) {
 	return " AND " + strings.Join(where, " AND "), args
 }
 
-func (s *Store) history(ctx context.Context, q dora.Query) (keys.History, error) {
-	var h keys.History
-	// One read transaction, so the three reads see one state.
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return h, fmt.Errorf("store: reading: %w", err)
-	}
-	defer tx.Rollback()
-	where, fargs := filter(q)
+// Fields and records of the aggregated reads: names may not hold control
+// characters (ingest refuses them), so these cannot occur inside a field.
+const (
+	unitSep   = "\x1f"
+	recordSep = "\x1e"
+)
 
-	// Every deployment of the environment: attribution by time needs the one
-	// live before the period, and incidents after it may name those in it.
-	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT team, service, digest, at FROM deployments WHERE environment = ?`+where), append([]any{q.Environment}, fargs...)...)
+// packed returns SQL aggregating cols of every row into one string, fields
+// separated by unitSep and rows by recordSep: one row crosses from the
+// database to Go instead of hundreds of thousands, which is most of the cost
+// of reading a year.
+func (s *Store) packed(cols ...string) string {
+	sep, agg := "char(31)", "group_concat(%s, char(30))"
+	if s.postgres {
+		sep, agg = "chr(31)", "string_agg(%s, chr(30))"
+	}
+	for i, c := range cols {
+		cols[i] = "CAST(" + c + " AS TEXT)"
+	}
+	return fmt.Sprintf(agg, strings.Join(cols, " || "+sep+" || "))
+}
+
+// unpack calls row with the fields of each record of a packed string.
+func unpack(p string, n int, row func(f []string) error) error {
+	f := make([]string, n)
+	for rec := range strings.SplitSeq(p, recordSep) {
+		if rec == "" {
+			continue
+		}
+		for i := range n {
+			var ok bool
+			if i == n-1 {
+				f[i], ok = rec, !strings.Contains(rec, unitSep)
+			} else {
+				f[i], rec, ok = strings.Cut(rec, unitSep)
+			}
+			if !ok {
+				return fmt.Errorf("malformed record %q", rec)
+			}
+		}
+		if err := row(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func micro(s string) (time.Time, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	return time.UnixMicro(v).UTC(), err
+}
+
+// scan runs a query and calls row for each row.
+func (s *Store) scan(ctx context.Context, db querier, query string, args []any, row func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
-		return h, fmt.Errorf("store: reading deployments: %w", err)
+		return fmt.Errorf("store: %s: %w", query, err)
 	}
 	for rows.Next() {
-		var d keys.Deployment
-		var digest sql.NullString
-		var at sql.NullInt64
-		if err := rows.Scan(&d.Team, &d.Service, &digest, &at); err != nil {
+		if err := row(rows); err != nil {
 			rows.Close()
-			return h, fmt.Errorf("store: reading deployments: %w", err)
+			return fmt.Errorf("store: %s: %w", query, err)
 		}
-		d.Digest, d.At = digest.String, fromMicros(at)
-		h.Deployments = append(h.Deployments, d)
 	}
 	if err := closeRows(rows); err != nil {
-		return h, fmt.Errorf("store: reading deployments: %w", err)
+		return fmt.Errorf("store: %s: %w", query, err)
 	}
+	return nil
+}
 
-	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT team, service, committed, deployed FROM changes WHERE environment = ? AND deployed >= ? AND deployed < ?`+where),
-		append([]any{q.Environment, q.From.UnixMicro(), q.To.UnixMicro()}, fargs...)...)
-	if err != nil {
-		return h, fmt.Errorf("store: reading changes: %w", err)
-	}
-	for rows.Next() {
-		var c keys.Change
-		var committed, deployed sql.NullInt64
-		if err := rows.Scan(&c.Team, &c.Service, &committed, &deployed); err != nil {
-			rows.Close()
-			return h, fmt.Errorf("store: reading changes: %w", err)
-		}
-		c.Committed, c.Deployed = fromMicros(committed), fromMicros(deployed)
-		h.Changes = append(h.Changes, c)
-	}
-	if err := closeRows(rows); err != nil {
-		return h, fmt.Errorf("store: reading changes: %w", err)
-	}
+// interner returns one string per distinct name.
+type interner map[string]string
 
-	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT incident, team, service, digest, detected, resolved FROM incidents WHERE environment = ? AND detected IS NOT NULL`), q.Environment)
-	if err != nil {
-		return h, fmt.Errorf("store: reading incidents: %w", err)
+func (n interner) get(s string) string {
+	if v, ok := n[s]; ok {
+		return v
 	}
-	for rows.Next() {
-		var in keys.Incident
-		var team, digest sql.NullString
-		var detected, resolved sql.NullInt64
-		if err := rows.Scan(&in.ID, &team, &in.Service, &digest, &detected, &resolved); err != nil {
-			rows.Close()
-			return h, fmt.Errorf("store: reading incidents: %w", err)
-		}
-		in.Team, in.Digest, in.Detected, in.Resolved = team.String, digest.String, fromMicros(detected), fromMicros(resolved)
-		h.Incidents = append(h.Incidents, in)
-	}
-	if err := closeRows(rows); err != nil {
-		return h, fmt.Errorf("store: reading incidents: %w", err)
-	}
-	return h, nil
+	s = strings.Clone(s) // not a slice of the packed string, which can then go
+	n[s] = s
+	return s
 }
 
 func closeRows(rows *sql.Rows) error {
@@ -158,4 +176,17 @@ func (s *Store) Teams(ctx context.Context) ([]dora.Team, error) {
 		return nil, fmt.Errorf("store: reading teams: %w", err)
 	}
 	return out, nil
+}
+
+// scanPacked runs a query answering one packed string (NULL when no row
+// matched) and calls row for each record.
+func (s *Store) scanPacked(ctx context.Context, db querier, query string, args []any, n int, row func([]string) error) error {
+	var p sql.NullString
+	if err := db.QueryRowContext(ctx, s.rebind(query), args...).Scan(&p); err != nil {
+		return fmt.Errorf("store: %s: %w", query, err)
+	}
+	if err := unpack(p.String, n, row); err != nil {
+		return fmt.Errorf("store: %s: %w", query, err)
+	}
+	return nil
 }

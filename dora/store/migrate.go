@@ -32,7 +32,9 @@ var migrations = [][]string{
 			digest TEXT,
 			at BIGINT NOT NULL,
 			PRIMARY KEY (source, id))`,
-		`CREATE INDEX deployments_environment_at ON deployments (environment, at)`,
+		// Covering indexes: the keys read these columns of every row in a
+		// period without visiting the tables.
+		`CREATE INDEX deployments_keys ON deployments (environment, team, service, at, digest)`,
 		// One row per commit and environment: its first deployment there.
 		`CREATE TABLE changes (
 			environment TEXT NOT NULL,
@@ -42,7 +44,7 @@ var migrations = [][]string{
 			committed BIGINT NOT NULL,
 			deployed BIGINT NOT NULL,
 			PRIMARY KEY (environment, service, sha))`,
-		`CREATE INDEX changes_environment_deployed ON changes (environment, deployed)`,
+		`CREATE INDEX changes_keys ON changes (environment, deployed, team, service, committed)`,
 		`CREATE TABLE incidents (
 			environment TEXT NOT NULL,
 			service TEXT NOT NULL,
@@ -52,6 +54,11 @@ var migrations = [][]string{
 			detected BIGINT,
 			resolved BIGINT,
 			PRIMARY KEY (environment, service, incident))`,
+		// How many events are stored, kept by Append in PostgreSQL (where a
+		// count would read every row) for the in-memory view to notice
+		// other collectors' writes; SQLite uses the events' largest rowid.
+		`CREATE TABLE revision (id INTEGER PRIMARY KEY, events BIGINT NOT NULL)`,
+		`INSERT INTO revision (id, events) VALUES (1, 0)`,
 	},
 }
 

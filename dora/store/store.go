@@ -22,6 +22,7 @@ type Store struct {
 	postgres bool
 	now      func() time.Time
 	stmts    map[string]*sql.Stmt // prepared statements by kind and rows; read-only after Open
+	mem      view
 }
 
 var _ dora.Metrics = (*Store)(nil)
