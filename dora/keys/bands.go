@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -80,36 +81,29 @@ func rate(k dora.Keys, freq map[string]float64) dora.Bands {
 // frequency computes Four Keys' deployment-frequency measures for one team
 // and service over the query's weeks and months (those overlapping it).
 func frequency(deps []Deployment, idx []int, team string, q dora.Query) map[string]float64 {
-	weeks := Buckets(dora.Week, q.From, q.To)
+	firstWeek := Truncate(dora.Week, q.From)
+	nweeks := len(Buckets(dora.Week, q.From, q.To))
 	months := Buckets(dora.Month, q.From, q.To)
-	days := make([]map[time.Time]bool, len(weeks))
+	days := make([]uint8, nweeks) // a bit per weekday with a deployment
 	monthHad := make([]float64, len(months))
+	y0, m0 := q.From.Year(), int(q.From.Month())
 	for _, k := range idx {
 		d := deps[k]
 		if d.Team != team || d.At.Before(q.From) || !d.At.Before(q.To) {
 			continue
 		}
-		for i, w := range weeks {
-			if d.At.Before(w[1]) {
-				if days[i] == nil {
-					days[i] = map[time.Time]bool{}
-				}
-				days[i][Truncate(dora.Day, d.At)] = true
-				break
-			}
-		}
-		for i, m := range months {
-			if d.At.Before(m[1]) {
-				monthHad[i] = 1
-				break
-			}
+		since := d.At.Sub(firstWeek)
+		w := int(since / (7 * 24 * time.Hour))
+		days[w] |= 1 << (int(since/(24*time.Hour)) % 7)
+		if m := (d.At.Year()-y0)*12 + int(d.At.Month()) - m0; m >= 0 && m < len(monthHad) {
+			monthHad[m] = 1
 		}
 	}
-	perWeek := make([]float64, len(weeks))
-	weekHad := make([]float64, len(weeks))
-	for i := range weeks {
-		perWeek[i] = float64(len(days[i]))
-		if len(days[i]) > 0 {
+	perWeek := make([]float64, nweeks)
+	weekHad := make([]float64, nweeks)
+	for i, b := range days {
+		perWeek[i] = float64(bits.OnesCount8(b))
+		if b != 0 {
 			weekHad[i] = 1
 		}
 	}

@@ -105,19 +105,43 @@ func Buckets(b dora.Bucket, from, to time.Time) [][2]time.Time {
 	return out
 }
 
+// byServiceTime orders deployments as Compute needs them; a history built
+// in this order (SortDeployments) saves Compute a copy and a sort.
+func byServiceTime(a, b Deployment) int {
+	if c := strings.Compare(a.Service, b.Service); c != 0 {
+		return c
+	}
+	return a.At.Compare(b.At)
+}
+
+// SortDeployments puts h's deployments in the order Compute reads them.
+func SortDeployments(h *History) { slices.SortStableFunc(h.Deployments, byServiceTime) }
+
 type pair struct{ team, service string }
 
 type acc struct {
 	deployments, failed int
+	nlead               int
 	lead, restore       []time.Duration
 }
 
 // Compute answers q (normalized with Normalize) from h.
 func Compute(q dora.Query, h History) *dora.Report {
 	bks := Buckets(q.Bucket, q.From, q.To)
+	first := Truncate(q.Bucket, q.From)
+	var step time.Duration // fixed-length buckets: the index is arithmetic
+	switch q.Bucket {
+	case dora.Day:
+		step = 24 * time.Hour
+	case dora.Week:
+		step = 7 * 24 * time.Hour
+	}
 	index := func(t time.Time) int {
 		if t.Before(q.From) || !t.Before(q.To) {
 			return -1
+		}
+		if step > 0 {
+			return int(t.Sub(first) / step)
 		}
 		return sort.Search(len(bks), func(i int) bool { return t.Before(bks[i][1]) })
 	}
@@ -130,15 +154,13 @@ func Compute(q dora.Query, h History) *dora.Report {
 
 	// Deployments per service in time order, for attribution by time, and
 	// per digest.
-	deps := slices.Clone(h.Deployments)
-	slices.SortStableFunc(deps, func(a, b Deployment) int {
-		if c := strings.Compare(a.Service, b.Service); c != 0 {
-			return c
-		}
-		return a.At.Compare(b.At)
-	})
-	byService := map[string][]int{}
-	byDigest := map[string][]int{}
+	deps := h.Deployments
+	if !slices.IsSortedFunc(deps, byServiceTime) {
+		deps = slices.Clone(deps)
+		slices.SortStableFunc(deps, byServiceTime)
+	}
+	byService := make(map[string][]int, 512)
+	byDigest := make(map[string][]int, len(deps))
 	for i, d := range deps {
 		byService[d.Service] = append(byService[d.Service], i)
 		if d.Digest != "" {
@@ -219,18 +241,40 @@ func Compute(q dora.Query, h History) *dora.Report {
 			}
 		}
 	}
-	for _, c := range h.Changes {
+	// Lead times in two passes: count per team, service and bucket, then
+	// fill one slab, instead of growing hundreds of thousands of appends.
+	type slot struct {
+		a []acc
+		i int
+	}
+	slots := make([]slot, len(h.Changes))
+	n := 0
+	for k, c := range h.Changes {
+		slots[k].i = -1
 		p := pair{c.Team, c.Service}
 		if !allowed(p) {
 			continue
 		}
 		if i := index(c.Deployed); i >= 0 {
+			a := get(p)
+			a[i].nlead++
+			slots[k] = slot{a, i}
+			n++
+		}
+	}
+	slab := make([]time.Duration, n)
+	for _, a := range accs {
+		for i := range a {
+			a[i].lead, slab = slab[:0:a[i].nlead], slab[a[i].nlead:]
+		}
+	}
+	for k, c := range h.Changes {
+		if sl := slots[k]; sl.i >= 0 {
 			d := c.Deployed.Sub(c.Committed)
 			if d < 0 {
 				d = 0 // a commit clock ahead of the deployer's
 			}
-			a := get(p)
-			a[i].lead = append(a[i].lead, d)
+			sl.a[sl.i].lead = append(sl.a[sl.i].lead, d)
 		}
 	}
 
@@ -249,6 +293,11 @@ func Compute(q dora.Query, h History) *dora.Report {
 	for _, p := range pairs {
 		a := accs[p]
 		var tot acc
+		n := 0
+		for i := range bks {
+			n += len(a[i].lead)
+		}
+		tot.lead = make([]time.Duration, 0, n)
 		for i, b := range bks {
 			r.Rows = append(r.Rows, dora.Row{Team: p.team, Service: p.service, Start: b[0], End: b[1], Keys: keysOf(a[i], b[1].Sub(b[0]))})
 			tot.deployments += a[i].deployments
@@ -305,11 +354,12 @@ func keysOf(a acc, period time.Duration) dora.Keys {
 	return k
 }
 
+// stat sorts ds in place.
 func stat(ds []time.Duration) dora.Stat {
 	if len(ds) == 0 {
 		return dora.Stat{}
 	}
-	s := slices.Clone(ds)
+	s := ds
 	slices.Sort(s)
 	n := len(s)
 	med := s[n/2]

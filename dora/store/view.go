@@ -124,6 +124,7 @@ func (v *view) build(env string) *keys.History {
 			h.Changes = append(h.Changes, keys.Change{Team: c.team, Service: k.service, Committed: c.committed, Deployed: c.deployed})
 		}
 	}
+	keys.SortDeployments(h)
 	slices.SortFunc(h.Changes, func(a, b keys.Change) int {
 		return cmp.Or(strings.Compare(a.Team, b.Team), strings.Compare(a.Service, b.Service))
 	})
