@@ -2,9 +2,12 @@ package keys
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pavedhq/paved/dora"
@@ -289,25 +292,39 @@ func Compute(q dora.Query, h History) *dora.Report {
 		return strings.Compare(a.service, b.service)
 	})
 
-	r := &dora.Report{Query: q, Rows: make([]dora.Row, 0, len(pairs)*len(bks)), Totals: make([]dora.Total, 0, len(pairs))}
-	for _, p := range pairs {
-		a := accs[p]
-		var tot acc
-		n := 0
-		for i := range bks {
-			n += len(a[i].lead)
-		}
-		tot.lead = make([]time.Duration, 0, n)
-		for i, b := range bks {
-			r.Rows = append(r.Rows, dora.Row{Team: p.team, Service: p.service, Start: b[0], End: b[1], Keys: keysOf(a[i], b[1].Sub(b[0]))})
-			tot.deployments += a[i].deployments
-			tot.failed += a[i].failed
-			tot.lead = append(tot.lead, a[i].lead...)
-			tot.restore = append(tot.restore, a[i].restore...)
-		}
-		k := keysOf(tot, q.To.Sub(q.From))
-		r.Totals = append(r.Totals, dora.Total{Team: p.team, Service: p.service, Keys: k, Bands: rate(k, frequency(deps, byService[p.service], p.team, q))})
+	// Each team and service's rows and total are independent: computed on
+	// every processor, each written in its place.
+	r := &dora.Report{Query: q, Rows: make([]dora.Row, len(pairs)*len(bks)), Totals: make([]dora.Total, len(pairs))}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(pairs))) {
+		wg.Go(func() {
+			for {
+				j := int(next.Add(1)) - 1
+				if j >= len(pairs) {
+					return
+				}
+				p := pairs[j]
+				a := accs[p]
+				var tot acc
+				n := 0
+				for i := range bks {
+					n += len(a[i].lead)
+				}
+				tot.lead = make([]time.Duration, 0, n)
+				for i, b := range bks {
+					r.Rows[j*len(bks)+i] = dora.Row{Team: p.team, Service: p.service, Start: b[0], End: b[1], Keys: keysOf(a[i], b[1].Sub(b[0]))}
+					tot.deployments += a[i].deployments
+					tot.failed += a[i].failed
+					tot.lead = append(tot.lead, a[i].lead...)
+					tot.restore = append(tot.restore, a[i].restore...)
+				}
+				k := keysOf(tot, q.To.Sub(q.From))
+				r.Totals[j] = dora.Total{Team: p.team, Service: p.service, Keys: k, Bands: rate(k, frequency(deps, byService[p.service], p.team, q))}
+			}
+		})
 	}
+	wg.Wait()
 	return r
 }
 
