@@ -175,9 +175,8 @@ func (e *Event) interpret() (any, error) {
 	if d.Service == "" {
 		return nil, fmt.Errorf("data.subject.id: missing (the service)")
 	}
-	if d.Team == "" {
-		return nil, fmt.Errorf("data.customData.team: missing (deployments are counted per team)")
-	}
+	// A deployment without a team (paved.yaml names none) is kept and
+	// counted under the empty team.
 	if d.Digest == "" && cu.Digest != "" {
 		d.Digest = cu.Digest
 	}
@@ -191,6 +190,9 @@ func (e *Event) interpret() (any, error) {
 	for i, c := range cu.Commits {
 		if c.SHA == "" {
 			return nil, fmt.Errorf("data.customData.commits[%d].sha: missing", i)
+		}
+		if c.Time == "" {
+			continue // a commit whose time the sender could not read has no lead time
 		}
 		t, err := time.Parse(time.RFC3339Nano, c.Time)
 		if err != nil {

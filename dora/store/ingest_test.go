@@ -127,7 +127,7 @@ func TestIngestRefusesBadRequests(t *testing.T) {
 			{"binary missing ce-type", "", binary(minus("ce-type")), []byte(`{}`), 400, "ce-type", -1, `"ce-type"`},
 			{"binary malformed JSON data", "", binary(ce), []byte(`{"a":`), 400, "data", -1, "malformed JSON"},
 			{"deployment without environment", "", nil, wire.Batch(without(deployment("x"), "data", "subject", "content", "environment")), 400, "data.subject.content.environment.id", 0, "missing"},
-			{"deployment without team", "", nil, wire.Batch(without(deployment("x"), "data", "customData", "team")), 400, "data.customData.team", 0, "missing"},
+			{"deployment without service", "", nil, wire.Batch(without(without(deployment("x"), "data", "customData", "service"), "data", "subject", "id")), 400, "data.subject.id", 0, "missing"},
 			{"deployment with a bad commit time", "", nil, []byte(strings.Replace(string(wire.Batch(deployment("x"))), "2025-03-03T09:00:00Z", "yesterday", 1)), 400, "data.customData.commits[0].time", 0, "RFC 3339"},
 			{"oversized body", "", nil, wire.Batch(big), 413, "", -1, "larger than 65536 bytes"},
 			{"no CloudEvent", "", http.Header{"Content-Type": {"text/plain"}}, []byte("hello"), 415, "Content-Type", -1, "text/plain"},
