@@ -31,6 +31,7 @@ func New(version string, stdout, stderr io.Writer) *cobra.Command {
 		newPolicy(),
 		newPromote(),
 		newCache(),
+		newDora(),
 	)
 	return root
 }

@@ -1,0 +1,267 @@
+// Package dashboard serves the collector's web page: the four keys per team
+// and service over the chosen period, with their trend per bucket drawn as
+// SVG on the server (html/template, no JavaScript).
+package dashboard
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pavedhq/paved/dora"
+	"github.com/pavedhq/paved/dora/api"
+)
+
+//go:embed page.html.tmpl
+var pageSource string
+
+var page = template.Must(template.New("page").Parse(pageSource))
+
+// Colours of the four charts (the screenshot test looks for them).
+const (
+	ColorDeployments = "#2563eb"
+	ColorLeadTime    = "#16a34a"
+	ColorFailure     = "#dc2626"
+	ColorRestore     = "#ea580c"
+)
+
+// Options tune the handler.
+type Options struct {
+	Now func() time.Time           // default time.Now
+	Log func(*http.Request, error) // the store's errors; default dropped
+}
+
+// Handler serves GET / from m for the teams the caller's token sees (wrap
+// it with auth.Set.Require(auth.Read, ...)). It takes the API's query
+// parameters; by default the last 90 days by week.
+func Handler(m dora.Metrics, opts Options) http.Handler {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = func(*http.Request, error) {}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		rep, err := api.Report(r, m, opts.Now())
+		if err != nil {
+			api.WriteError(w, r, err, opts.Log)
+			return
+		}
+		var buf bytes.Buffer
+		if err := Render(&buf, rep); err != nil {
+			opts.Log(r, err)
+			http.Error(w, "rendering the dashboard failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		// No script, no outside resource: say so to the browser.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'")
+		_, _ = buf.WriteTo(w)
+	})
+}
+
+// Render writes the page for r. It is a pure function of the report.
+func Render(w io.Writer, r *dora.Report) error {
+	return page.Execute(w, view(r))
+}
+
+type pageView struct {
+	From, To, Bucket string
+	Team, Service    string
+	Environment      string
+	Teams            []teamView
+}
+
+type teamView struct {
+	Name     string
+	Services []serviceView
+}
+
+type serviceView struct {
+	Name   string
+	Charts []chart
+}
+
+type chart struct {
+	Title, Value, Band string
+	Color              string
+	Kind               string // "bars" or "line"
+	Bars               []bar
+	Points             string // polyline points
+	Dots               []dot
+	Max                string // the y axis' top, formatted
+	First, Last        string // the first and last bucket's start
+	Empty              bool
+}
+
+type bar struct{ X, Y, W, H float64 }
+type dot struct{ X, Y float64 }
+
+// Chart geometry, in SVG user units.
+const (
+	chartW, chartH = 280.0, 90.0
+	padTop         = 6.0
+)
+
+func view(r *dora.Report) pageView {
+	q := r.Query
+	v := pageView{
+		From:        q.From.UTC().Format(time.DateOnly),
+		To:          q.To.UTC().Format(time.DateOnly),
+		Bucket:      string(q.Bucket),
+		Team:        q.Team,
+		Service:     q.Service,
+		Environment: q.Environment,
+	}
+	// Rows are ordered by team, service and start; totals by team and service.
+	rows := map[[2]string][]dora.Row{}
+	for _, row := range r.Rows {
+		k := [2]string{row.Team, row.Service}
+		rows[k] = append(rows[k], row)
+	}
+	for _, t := range r.Totals {
+		if len(v.Teams) == 0 || v.Teams[len(v.Teams)-1].Name != t.Team {
+			v.Teams = append(v.Teams, teamView{Name: t.Team})
+		}
+		tv := &v.Teams[len(v.Teams)-1]
+		tv.Services = append(tv.Services, serviceView{Name: t.Service, Charts: charts(t, rows[[2]string{t.Team, t.Service}])})
+	}
+	return v
+}
+
+func charts(t dora.Total, rows []dora.Row) []chart {
+	first, last := "", ""
+	if len(rows) > 0 {
+		first = rows[0].Start.UTC().Format("Jan 2")
+		last = rows[len(rows)-1].Start.UTC().Format("Jan 2")
+	}
+	deploys := make([]float64, len(rows))
+	lead := make([]float64, len(rows))
+	cfr := make([]float64, len(rows))
+	ttr := make([]float64, len(rows))
+	for i, row := range rows {
+		deploys[i] = float64(row.Deployments)
+		cfr[i] = row.ChangeFailureRate
+		lead[i], ttr[i] = math.NaN(), math.NaN()
+		if row.LeadTime.Count > 0 {
+			lead[i] = row.LeadTime.Median.Seconds()
+		}
+		if row.TimeToRestore.Count > 0 {
+			ttr[i] = row.TimeToRestore.Median.Seconds()
+		}
+	}
+	cs := []chart{
+		barChart("Deployment frequency", fmt.Sprintf("%s/day", trim(t.DeploymentsPerDay)), t.Bands.DeploymentFrequency, ColorDeployments, deploys, 0, func(v float64) string { return trim(v) + " deploys" }),
+		lineChart("Lead time for changes", statText(t.LeadTime), t.Bands.LeadTime, ColorLeadTime, lead),
+		barChart("Change failure rate", percent(t.ChangeFailureRate, t.Deployments), t.Bands.ChangeFailureRate, ColorFailure, cfr, 1, func(v float64) string { return percent(v, 1) }),
+		lineChart("Time to restore", statText(t.TimeToRestore), t.Bands.TimeToRestore, ColorRestore, ttr),
+	}
+	for i := range cs {
+		cs[i].First, cs[i].Last = first, last
+	}
+	return cs
+}
+
+// barChart draws one bar per bucket, scaled to the largest (or to fixed,
+// when not 0: 1 for a rate).
+func barChart(title, value string, band dora.Band, color string, vs []float64, fixed float64, label func(float64) string) chart {
+	c := chart{Title: title, Value: value, Band: string(band), Color: color, Kind: "bars"}
+	top := fixed
+	for _, v := range vs {
+		top = max(top, v)
+	}
+	c.Empty = top == 0
+	if top == 0 {
+		top = 1
+	}
+	c.Max = label(top)
+	n := float64(max(1, len(vs)))
+	slot := chartW / n
+	for i, v := range vs {
+		h := (chartH - padTop) * v / top
+		c.Bars = append(c.Bars, bar{X: round(float64(i)*slot + slot*0.15), Y: round(chartH - h), W: round(slot * 0.7), H: round(h)})
+	}
+	return c
+}
+
+// lineChart joins the buckets that have a value (NaN: none) with a line
+// and marks each with a dot.
+func lineChart(title, value string, band dora.Band, color string, vs []float64) chart {
+	c := chart{Title: title, Value: value, Band: string(band), Color: color, Kind: "line"}
+	top := 0.0
+	for _, v := range vs {
+		if !math.IsNaN(v) {
+			top = max(top, v)
+		}
+	}
+	c.Empty = top == 0
+	if top == 0 {
+		top = 1
+	}
+	c.Max = duration(time.Duration(top * float64(time.Second)))
+	n := float64(max(1, len(vs)))
+	slot := chartW / n
+	var pts []string
+	for i, v := range vs {
+		if math.IsNaN(v) {
+			continue
+		}
+		d := dot{X: round(float64(i)*slot + slot/2), Y: round(chartH - 3 - (chartH-padTop-3)*v/top)}
+		c.Dots = append(c.Dots, d)
+		pts = append(pts, fmt.Sprintf("%g,%g", d.X, d.Y))
+	}
+	c.Points = strings.Join(pts, " ")
+	return c
+}
+
+func round(v float64) float64 { return math.Round(v*10) / 10 }
+
+func trim(v float64) string {
+	s := fmt.Sprintf("%.2f", v)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
+}
+
+func percent(v float64, n int) string {
+	if n == 0 {
+		return "–"
+	}
+	return trim(v*100) + "%"
+}
+
+func statText(s dora.Stat) string {
+	if s.Count == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s median, %s p90 (%d)", duration(s.Median), duration(s.P90), s.Count)
+}
+
+// duration is short and human: 45s, 12m, 3.5h, 2.1d.
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return trim(math.Round(d.Hours()*10)/10) + "h"
+	default:
+		return trim(math.Round(d.Hours()/24*10)/10) + "d"
+	}
+}
