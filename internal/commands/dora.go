@@ -238,7 +238,23 @@ func stat(s dora.Stat, d time.Duration) string {
 	if s.Count == 0 {
 		return "-"
 	}
-	return d.Round(time.Second).String()
+	return human(d)
+}
+
+// human is a duration to the minute with days: 2d14h49m, 3h5m, 45s.
+func human(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	d = d.Round(time.Minute)
+	days, h, m := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd%dh%dm", days, h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	}
+	return fmt.Sprintf("%dm", m)
 }
 
 func failure(k dora.Keys) string {

@@ -2,10 +2,12 @@ package commands
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/pavedhq/paved/dora"
+	"github.com/pavedhq/paved/dora/ingest"
+	"github.com/pavedhq/paved/dora/store"
 )
 
 // collector is the collector's database as the dora commands use it: its
@@ -17,7 +19,11 @@ type collector struct {
 }
 
 // openCollector opens the database dsn names (a SQLite file or a
-// postgres:// URL).
+// postgres:// URL), creating and migrating it as needed.
 func openCollector(ctx context.Context, dsn string) (*collector, error) {
-	return nil, errors.New("--db: this paved has no collector store yet")
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("--db: %w", err)
+	}
+	return &collector{metrics: s, ingest: ingest.Handler(s, ingest.Options{}), close: s.Close}, nil
 }
