@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +114,39 @@ func TestNewClientRefusesUnsafeURLs(t *testing.T) {
 		if _, err := NewClient(ok, "t0ken"); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
+	}
+}
+
+// The README's example answer has exactly the fields the API writes.
+func TestREADMEAnswer(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```json\n{\n  \"query\"")
+	if !ok {
+		t.Fatal("README.md has no example answer of GET /v1/metrics")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	dec := json.NewDecoder(strings.NewReader("{\n  \"query\"" + block))
+	dec.DisallowUnknownFields()
+	var d decoded
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("README's answer: %v", err)
+	}
+	r := d.report()
+	// And what the server writes for it has the same fields again.
+	out, err := json.Marshal(NewResponse(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec = json.NewDecoder(bytes.NewReader(out))
+	dec.DisallowUnknownFields()
+	var again decoded
+	if err := dec.Decode(&again); err != nil || !cmp.Equal(again.report(), r) {
+		t.Errorf("the server's encoding of it does not read back: %v", err)
+	}
+	if len(r.Rows) != 1 || r.Rows[0].LeadTime.Median != 4*time.Hour+24*time.Minute || r.Totals[0].Bands.ChangeFailureRate != dora.High {
+		t.Errorf("read %+v", r)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,4 +206,43 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzCredentials: any Authorization header gives a token or a problem,
+// never both or neither, and a Bearer token comes back as sent.
+func FuzzCredentials(f *testing.F) {
+	for _, h := range []string{"Bearer abc", "bearer  abc ", "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p")), "Basic !!", "Token x", "", "Bearer"} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header["Authorization"] = []string{h}
+		token, problem := credentials(req)
+		if (token == "") == (problem == "") {
+			t.Fatalf("%q: token %q, problem %q", h, token, problem)
+		}
+		if strings.Contains(problem, token) && token != "" {
+			t.Fatalf("%q: the problem repeats the token", h)
+		}
+	})
+}
+
+// The README's example tokens file is one the server accepts.
+func TestREADMETokensFile(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\ntokens:\n")
+	if !ok {
+		t.Fatal("README.md has no yaml block starting with tokens:")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	set, err := Parse([]byte("tokens:\n" + block))
+	if err != nil {
+		t.Fatalf("README's tokens file: %v", err)
+	}
+	if len(set.byHash) != 2 {
+		t.Errorf("%d tokens, want 2", len(set.byHash))
+	}
 }
