@@ -17,7 +17,10 @@ var Params = []string{"team", "service", "environment", "from", "to", "bucket"}
 const (
 	DefaultPeriod = 90 * 24 * time.Hour // from = to - DefaultPeriod
 	MaxPeriod     = 5 * 366 * 24 * time.Hour
-	maxName       = 200
+	// MaxDaily bounds a query by day, so one request cannot ask for
+	// hundreds of thousands of rows.
+	MaxDaily = 3 * 366 * 24 * time.Hour
+	maxName  = 200
 )
 
 // ParamError is a bad query parameter, named.
@@ -81,6 +84,8 @@ func ParseQuery(v url.Values, now time.Time) (dora.Query, error) {
 		return q, &ParamError{"from", fmt.Sprintf("%s is not before to (%s)", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))}
 	case q.To.Sub(q.From) > MaxPeriod:
 		return q, &ParamError{"from", "the period is longer than 5 years"}
+	case q.Bucket == dora.Day && q.To.Sub(q.From) > MaxDaily:
+		return q, &ParamError{"bucket", "day over more than 3 years; use week or month"}
 	}
 	return q, nil
 }

@@ -54,6 +54,7 @@ func TestParseQueryErrors(t *testing.T) {
 		{"from=2026-02-01&to=2026-02-01", "from", "is not before to"},
 		{"from=2020-01-01&to=2026-01-01", "from", "longer than 5 years"},
 		{"from=1969-12-31", "from", "year out of range"},
+		{"from=2020-01-01&to=2024-01-01&bucket=day", "bucket", "more than 3 years"},
 		{"tema=a", "tema", "unknown parameter"},
 		{"bucket=day&bucket=week", "bucket", "more than once"},
 		{"team=" + strings.Repeat("x", 201), "team", "longer than 200"},
@@ -87,7 +88,7 @@ func FuzzParseQuery(f *testing.F) {
 			}
 			return
 		}
-		if !q.From.Before(q.To) || q.To.Sub(q.From) > MaxPeriod {
+		if !q.From.Before(q.To) || q.To.Sub(q.From) > MaxPeriod || q.Bucket == dora.Day && q.To.Sub(q.From) > MaxDaily {
 			t.Fatalf("%q: accepted the period %v to %v", s, q.From, q.To)
 		}
 		switch q.Bucket {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -86,6 +87,13 @@ type pageView struct {
 	Team, Service    string
 	Environment      string
 	Teams            []teamView
+	// Index links to each team's own page when the page shows several.
+	Index []link
+}
+
+type link struct {
+	Name string
+	URL  string
 }
 
 type teamView struct {
@@ -141,6 +149,15 @@ func view(r *dora.Report) pageView {
 		}
 		tv := &v.Teams[len(v.Teams)-1]
 		tv.Services = append(tv.Services, serviceView{Name: t.Service, Charts: charts(t, rows[[2]string{t.Team, t.Service}])})
+	}
+	if len(v.Teams) > 1 {
+		for _, t := range v.Teams {
+			u := url.Values{"team": {t.Name}, "from": {v.From}, "to": {v.To}, "bucket": {v.Bucket}}
+			if q.Environment != "" && q.Environment != dora.Production {
+				u.Set("environment", q.Environment)
+			}
+			v.Index = append(v.Index, link{Name: t.Name, URL: "/?" + u.Encode()})
+		}
 	}
 	return v
 }

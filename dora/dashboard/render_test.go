@@ -73,3 +73,15 @@ func TestHandlerEmptyAndForbidden(t *testing.T) {
 		t.Errorf("bad bucket: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestRenderLinksEachTeam(t *testing.T) {
+	var b bytes.Buffer
+	if err := Render(&b, fixedReport()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<a href="/?bucket=week&amp;from=2026-09-07&amp;team=payments&amp;to=2026-11-02">payments</a>`, `team=search`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %s", want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ import (
 const DoraTokenEnv = "PAVED_DORA_TOKEN"
 
 func newDoraServe() *cobra.Command {
-	var dsn, addr, tokens string
+	var dsn, addr, tokens, tlsCert, tlsKey string
 	var window time.Duration
 	c := &cobra.Command{
 		Use:   "serve",
@@ -44,6 +45,16 @@ func newDoraServe() *cobra.Command {
 				return &UsageError{Err: errors.New("--db: required (a SQLite file path or a postgres:// URL)")}
 			case tokens == "":
 				return &UsageError{Err: errors.New("--tokens: required (the tokens file; see the README)")}
+			case (tlsCert == "") != (tlsKey == ""):
+				return &UsageError{Err: errors.New("--tls-cert and --tls-key go together")}
+			}
+			var tlsConfig *tls.Config
+			if tlsCert != "" {
+				cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
+				if err != nil {
+					return &UsageError{Err: fmt.Errorf("--tls-cert/--tls-key: %w", err)}
+				}
+				tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 			}
 			set, err := auth.Load(tokens)
 			if err != nil {
@@ -61,21 +72,33 @@ func newDoraServe() *cobra.Command {
 					fmt.Fprintf(stderr, "paved dora serve: %s %s: %s\n", r.Method, r.URL.Path, Message(err))
 				},
 			})
-			return serve(c.Context(), addr, h, stderr)
+			return serve(c.Context(), addr, h, tlsConfig, stderr)
 		},
 	}
 	c.Flags().StringVar(&dsn, "db", "", "the collector's database: a SQLite file path, or a postgres:// URL")
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	c.Flags().StringVar(&tokens, "tokens", "", "tokens file: SHA-256 of each token with its teams, rights and rate")
 	c.Flags().DurationVar(&window, "window", 0, "trailing period of the /metrics gauges (default 720h)")
+	c.Flags().StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM), with --tls-key")
+	c.Flags().StringVar(&tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	return c
 }
 
-// serve runs h on addr until ctx ends, then lets requests in flight finish.
-func serve(ctx context.Context, addr string, h http.Handler, stderr io.Writer) error {
+// serve runs h on addr (with TLS when tlsConfig is set) until ctx ends,
+// then lets requests in flight finish.
+func serve(ctx context.Context, addr string, h http.Handler, tlsConfig *tls.Config, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return &UsageError{Err: fmt.Errorf("--addr: %w", err)}
+	}
+	scheme := "https"
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	} else {
+		scheme = "http"
+		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+			fmt.Fprintf(stderr, "paved dora: warning: plain HTTP on %s: tokens travel in clear unless a TLS proxy is in front (or give --tls-cert and --tls-key)\n", ln.Addr())
+		}
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -85,7 +108,7 @@ func serve(ctx context.Context, addr string, h http.Handler, stderr io.Writer) e
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	fmt.Fprintf(stderr, "paved dora: listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stderr, "paved dora: listening on %s://%s\n", scheme, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
