@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,17 +110,14 @@ type serviceView struct {
 type chart struct {
 	Title, Value, Band string
 	Color              string
-	Kind               string // "bars" or "line"
-	Bars               []bar
-	Points             string // polyline points
-	Dots               []dot
-	Max                string // the y axis' top, formatted
-	First, Last        string // the first and last bucket's start
-	Empty              bool
+	// Shapes is the chart's SVG elements: built here from numbers and the
+	// constant colours only (no name or text reaches it), which spares
+	// html/template escaping thousands of attributes on a big page.
+	Shapes      template.HTML
+	Max         string // the y axis' top, formatted
+	First, Last string // the first and last bucket's start
+	Empty       bool
 }
-
-type bar struct{ X, Y, W, H float64 }
-type dot struct{ X, Y float64 }
 
 // Chart geometry, in SVG user units.
 const (
@@ -198,7 +196,7 @@ func charts(t dora.Total, rows []dora.Row) []chart {
 // barChart draws one bar per bucket, scaled to the largest (or to fixed,
 // when not 0: 1 for a rate).
 func barChart(title, value string, band dora.Band, color string, vs []float64, fixed float64, label func(float64) string) chart {
-	c := chart{Title: title, Value: value, Band: string(band), Color: color, Kind: "bars"}
+	c := chart{Title: title, Value: value, Band: string(band), Color: color}
 	top := fixed
 	for _, v := range vs {
 		top = max(top, v)
@@ -210,17 +208,19 @@ func barChart(title, value string, band dora.Band, color string, vs []float64, f
 	c.Max = label(top)
 	n := float64(max(1, len(vs)))
 	slot := chartW / n
+	var b strings.Builder
 	for i, v := range vs {
 		h := (chartH - padTop) * v / top
-		c.Bars = append(c.Bars, bar{X: round(float64(i)*slot + slot*0.15), Y: round(chartH - h), W: round(slot * 0.7), H: round(h)})
+		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`, num(float64(i)*slot+slot*0.15), num(chartH-h), num(slot*0.7), num(h), color)
 	}
+	c.Shapes = template.HTML(b.String())
 	return c
 }
 
 // lineChart joins the buckets that have a value (NaN: none) with a line
 // and marks each with a dot.
 func lineChart(title, value string, band dora.Band, color string, vs []float64) chart {
-	c := chart{Title: title, Value: value, Band: string(band), Color: color, Kind: "line"}
+	c := chart{Title: title, Value: value, Band: string(band), Color: color}
 	top := 0.0
 	for _, v := range vs {
 		if !math.IsNaN(v) {
@@ -234,20 +234,26 @@ func lineChart(title, value string, band dora.Band, color string, vs []float64) 
 	c.Max = duration(time.Duration(top * float64(time.Second)))
 	n := float64(max(1, len(vs)))
 	slot := chartW / n
-	var pts []string
+	var pts, dots strings.Builder
 	for i, v := range vs {
 		if math.IsNaN(v) {
 			continue
 		}
-		d := dot{X: round(float64(i)*slot + slot/2), Y: round(chartH - 3 - (chartH-padTop-3)*v/top)}
-		c.Dots = append(c.Dots, d)
-		pts = append(pts, fmt.Sprintf("%g,%g", d.X, d.Y))
+		x, y := num(float64(i)*slot+slot/2), num(chartH-3-(chartH-padTop-3)*v/top)
+		if pts.Len() > 0 {
+			pts.WriteByte(' ')
+		}
+		pts.WriteString(x + "," + y)
+		fmt.Fprintf(&dots, `<circle cx="%s" cy="%s" r="4" fill="%s"/>`, x, y, color)
 	}
-	c.Points = strings.Join(pts, " ")
+	if pts.Len() > 0 {
+		c.Shapes = template.HTML(fmt.Sprintf(`<polyline points="%s" fill="none" stroke="%s" stroke-width="3" stroke-linejoin="round"/>`, pts.String(), color) + dots.String())
+	}
 	return c
 }
 
-func round(v float64) float64 { return math.Round(v*10) / 10 }
+// num is a coordinate to a tenth of a unit.
+func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
 func trim(v float64) string {
 	s := fmt.Sprintf("%.2f", v)
