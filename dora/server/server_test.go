@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/pavedhq/paved/dora/api"
 	"github.com/pavedhq/paved/dora/auth"
 	"github.com/pavedhq/paved/dora/ingest"
+	"github.com/pavedhq/paved/dora/internal/pgtest"
 	"github.com/pavedhq/paved/dora/server"
 	"github.com/pavedhq/paved/dora/store"
 	"github.com/pavedhq/paved/dora/synth"
@@ -70,10 +73,14 @@ type env struct {
 // start runs the collector as paved dora serve composes it — the real
 // store (SQLite), its ingest handler and these surfaces — and posts a
 // synthetic history through POST /v1/events with the ingest token.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, b ...backend) *env {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "dora.db"))
+	dsn := filepath.Join(t.TempDir(), "dora.db")
+	if len(b) > 0 {
+		dsn = b[0].dsn(t)
+	}
+	s, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +144,55 @@ func (e *env) do(t *testing.T, method, path, token string, body []byte) response
 func (e *env) get(t *testing.T, path, token string) response { return e.do(t, "GET", path, token, nil) }
 
 // errorOf is the {"error": ...} of a refusal.
+// postgres is the server the PostgreSQL cases share (a database each);
+// pgErr says why there is none.
+var (
+	postgres *pgtest.Server
+	pgErr    error
+	dbSeq    atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	postgres, pgErr = pgtest.Launch(pgtest.Options{NoFsync: true})
+	code := m.Run()
+	if postgres != nil {
+		if err := postgres.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping PostgreSQL:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// backend is a database the surfaces are tested on: the same tests for
+// SQLite and PostgreSQL, as the store's own.
+type backend struct {
+	name string
+	dsn  func(t *testing.T) string
+}
+
+func forEach(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range []backend{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "dora.db") }},
+		{"postgres", func(t *testing.T) string {
+			if postgres == nil {
+				pgtest.Unavailable(t, pgErr)
+			}
+			name := fmt.Sprintf("s%d", dbSeq.Add(1))
+			admin, err := sql.Open("pgx", postgres.DSN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close()
+			if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+				t.Fatal(err)
+			}
+			return strings.Replace(postgres.DSN, "/postgres?", "/"+name+"?", 1)
+		}},
+	} {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
 func errorOf(t *testing.T, r response) string {
 	t.Helper()
 	var v struct{ Error string }
@@ -170,8 +226,10 @@ const period = "from=2026-01-05&to=2026-03-02&bucket=week"
 // A token for team-001 never sees team-002: asking for it is 403, and every
 // list (the API's rows and teams, the Prometheus gauges, the dashboard)
 // leaves it out, while the platform token sees both.
-func TestTokenSeesOnlyItsTeams(t *testing.T) {
-	e := newEnv(t)
+func TestTokenSeesOnlyItsTeams(t *testing.T) { forEach(t, testTokenSeesOnlyItsTeams) }
+
+func testTokenSeesOnlyItsTeams(t *testing.T, b backend) {
+	e := newEnv(t, b)
 
 	all := e.get(t, "/v1/metrics?"+period, "tok-all")
 	if all.code != 200 {
@@ -224,8 +282,10 @@ func TestTokenSeesOnlyItsTeams(t *testing.T) {
 
 // The client reads the API back into the Report the store answers: the
 // JSON loses nothing (durations in seconds round-trip to the nanosecond).
-func TestClientReadsWhatTheStoreAnswers(t *testing.T) {
-	e := newEnv(t)
+func TestClientReadsWhatTheStoreAnswers(t *testing.T) { forEach(t, testClientReadsWhatTheStoreAnswers) }
+
+func testClientReadsWhatTheStoreAnswers(t *testing.T, b backend) {
+	e := newEnv(t, b)
 	q := dora.Query{Environment: dora.Production, From: start, To: end, Bucket: dora.Week}
 	want, err := e.store.Metrics(context.Background(), q)
 	if err != nil {
@@ -267,7 +327,19 @@ func TestClientReadsWhatTheStoreAnswers(t *testing.T) {
 func TestTokensRefused(t *testing.T) {
 	e := newEnv(t)
 	before := e.get(t, "/v1/metrics?"+period, "tok-all").body
-	event := []byte(`[{"specversion":"1.0","id":"x-1","source":"test","type":"dev.cdevents.service.deployed.0.2.0","time":"2026-02-02T10:00:00Z","data":{}}]`)
+	teamsBefore := e.get(t, "/v1/teams", "tok-all").body
+	// A valid history of another team, which the ci token would store.
+	other := synth.Generate(synth.Config{Seed: 10, Teams: 3, ServicesPerTeam: 1, Start: start, Days: 56})
+	var events []synth.Event
+	for _, ev := range other.Events {
+		if bytes.Contains(ev.Data, []byte(`"team-003"`)) {
+			events = append(events, ev)
+		}
+	}
+	event, err := json.Marshal(events)
+	if err != nil || len(events) == 0 {
+		t.Fatalf("no events for team-003: %v", err)
+	}
 	for _, route := range []struct{ method, path string }{{"GET", "/v1/metrics"}, {"GET", "/v1/teams"}, {"GET", "/metrics"}, {"GET", "/"}, {"POST", "/v1/events"}} {
 		for _, tc := range []struct {
 			name, token string
@@ -299,6 +371,17 @@ func TestTokensRefused(t *testing.T) {
 	}
 	if after := e.get(t, "/v1/metrics?"+period, "tok-all").body; after != before {
 		t.Error("a refused request changed the database")
+	}
+	if after := e.get(t, "/v1/teams", "tok-all").body; after != teamsBefore {
+		t.Errorf("a refused request changed the teams: %s", after)
+	}
+	// The same events with the ingest token are stored: what was refused
+	// was the token, not the events.
+	if r := e.do(t, "POST", "/v1/events", "tok-ci", event); r.code != 200 {
+		t.Fatalf("ci token: %d %s", r.code, r.body)
+	}
+	if after := e.get(t, "/v1/teams", "tok-all").body; !strings.Contains(after, "team-003") {
+		t.Errorf("the ingest token's events did not arrive: %s", after)
 	}
 }
 
@@ -354,8 +437,10 @@ func TestBadParams(t *testing.T) {
 
 // /metrics parses with Prometheus' own parser, and its gauges carry the
 // store's figures over the window.
-func TestPrometheusParses(t *testing.T) {
-	e := newEnv(t)
+func TestPrometheusParses(t *testing.T) { forEach(t, testPrometheusParses) }
+
+func testPrometheusParses(t *testing.T, b backend) {
+	e := newEnv(t, b)
 	r := e.get(t, "/metrics", "tok-all")
 	if r.code != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain; version=0.0.4") {
 		t.Fatalf("%d %s", r.code, r.header.Get("Content-Type"))
