@@ -164,7 +164,8 @@ func TestParseErrors(t *testing.T) {
 		{"no name", "tokens:\n  - sha256: " + h + "\n    teams: [a]\n    rights: [read]\n", "tokens[0]: name: required"},
 		{"no rights", "tokens:\n  - name: a\n    sha256: " + h + "\n    teams: [a]\n", "rights: required"},
 		{"unknown right", "tokens:\n  - name: a\n    sha256: " + h + "\n    teams: [a]\n    rights: [write]\n", `unknown right "write"`},
-		{"reader without teams", "tokens:\n  - name: a\n    sha256: " + h + "\n    rights: [read]\n", "a read token names the teams"},
+		{"reader without teams", "tokens:\n  - name: a\n    sha256: " + h + "\n    rights: [read]\n", "teams: required"},
+		{"sender without teams", "tokens:\n  - name: a\n    sha256: " + h + "\n    rights: [ingest]\n", "teams: required"},
 		{"star with others", "tokens:\n  - name: a\n    sha256: " + h + "\n    teams: ['*', b]\n    rights: [read]\n", "stands alone"},
 		{"negative rate", "tokens:\n  - name: a\n    sha256: " + h + "\n    teams: [a]\n    rights: [read]\n    rate: -1\n", "rate: -1"},
 		{"same name", "tokens:\n  - name: a\n    sha256: " + h + "\n    teams: [a]\n    rights: [read]\n  - name: a\n    sha256: " + Hash("y") + "\n    teams: [a]\n    rights: [read]\n", "name a used twice"},
@@ -191,7 +192,7 @@ func TestLoadNamesTheFile(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(tokensFile()))
 	f.Add([]byte("tokens:\n  - name: a\n    sha256: " + Hash("x") + "\n    teams: ['*']\n    rights: [read]\n    rate: 1e308\n    burst: 3\n"))
-	f.Add([]byte("tokens: [{name: a, sha256: " + Hash("x") + ", rights: [ingest]}]"))
+	f.Add([]byte("tokens: [{name: a, sha256: " + Hash("x") + ", teams: [a], rights: [ingest]}]"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		set, err := Parse(b)
 		if err != nil {

@@ -40,7 +40,7 @@ const (
 //	tokens:
 //	  - name: payments-dashboards      # shown in logs and errors, never the token
 //	    sha256: 9f86d081884c7d65...    # hex SHA-256 of the token
-//	    teams: [payments]              # or ["*"] for every team
+//	    teams: [payments]              # to see, or send events for; ["*"] for every team
 //	    rights: [read]                 # read, ingest
 //	    rate: 5                        # requests per second (default 10)
 //	    burst: 10                      # (default 2 × rate, at least 1)
@@ -159,8 +159,8 @@ func (t Token) entry() (*entry, [sha256.Size]byte, error) {
 		if len(t.Teams) != 1 {
 			return nil, h, errors.New(`teams: "*" (every team) stands alone`)
 		}
-	case len(t.Teams) == 0 && slices.Contains(t.Rights, Read):
-		return nil, h, errors.New(`teams: a read token names the teams it may see (or "*")`)
+	case len(t.Teams) == 0:
+		return nil, h, errors.New(`teams: required: the teams the token may see or send events for ("*" for every team)`)
 	default:
 		teams = []string{}
 		for _, team := range t.Teams {

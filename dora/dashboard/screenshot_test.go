@@ -56,7 +56,7 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	set, err := auth.Parse([]byte(fmt.Sprintf("tokens:\n  - {name: viewer, sha256: %s, teams: [team-002], rights: [read]}\n  - {name: ci, sha256: %s, rights: [ingest], rate: 1000}\n", auth.Hash("view-token"), auth.Hash("ci-token"))))
+	set, err := auth.Parse([]byte(fmt.Sprintf("tokens:\n  - {name: viewer, sha256: %s, teams: [team-002], rights: [read]}\n  - {name: ci, sha256: %s, teams: ['*'], rights: [ingest], rate: 1000}\n", auth.Hash("view-token"), auth.Hash("ci-token"))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,9 +54,14 @@ const tokens = `tokens:
     rights: [read]
   - name: ci
     sha256: %s
+    teams: ["*"]
     rights: [ingest]
     rate: 1000
     burst: 1000
+  - name: team-1-ci
+    sha256: %s
+    teams: [team-001]
+    rights: [ingest]
   - name: slow
     sha256: %s
     teams: [team-001]
@@ -85,7 +90,7 @@ func newEnv(t *testing.T, b ...backend) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	set, err := auth.Parse([]byte(fmt.Sprintf(tokens, auth.Hash("tok-1"), auth.Hash("tok-2"), auth.Hash("tok-all"), auth.Hash("tok-ci"), auth.Hash("tok-slow"))))
+	set, err := auth.Parse([]byte(fmt.Sprintf(tokens, auth.Hash("tok-1"), auth.Hash("tok-2"), auth.Hash("tok-all"), auth.Hash("tok-ci"), auth.Hash("tok-1-ci"), auth.Hash("tok-slow"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,6 +387,59 @@ func TestTokensRefused(t *testing.T) {
 	}
 	if after := e.get(t, "/v1/teams", "tok-all").body; !strings.Contains(after, "team-003") {
 		t.Errorf("the ingest token's events did not arrive: %s", after)
+	}
+}
+
+// A team's CI token sends its team's events, and a request with another
+// team's is refused whole: 403 naming the event, nothing stored.
+func TestIngestTokenSendsOnlyItsTeams(t *testing.T) {
+	e := newEnv(t)
+	hist := synth.Generate(synth.Config{Seed: 11, Teams: 4, ServicesPerTeam: 1, Start: start, Days: 56})
+	var mine, theirs []synth.Event
+	for _, ev := range hist.Events {
+		switch {
+		case bytes.Contains(ev.Data, []byte(`"team":"team-003"`)):
+			mine = append(mine, ev)
+		case bytes.Contains(ev.Data, []byte(`"team":"team-004"`)):
+			theirs = append(theirs, ev)
+		}
+	}
+	if len(mine) == 0 || len(theirs) == 0 {
+		t.Fatalf("%d events of team-003, %d of team-004", len(mine), len(theirs))
+	}
+	set, err := auth.Parse([]byte(fmt.Sprintf("tokens:\n  - {name: t3-ci, sha256: %s, teams: [team-003], rights: [ingest]}\n  - {name: all, sha256: %s, teams: ['*'], rights: [read]}\n", auth.Hash("t3"), auth.Hash("all"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(e.store, ingest.Handler(e.store, ingest.Options{}), set, server.Options{Now: func() time.Time { return now }}))
+	defer srv.Close()
+	e2 := &env{url: srv.URL, store: e.store}
+	before := e2.get(t, "/v1/teams", "all").body
+
+	mixed, _ := json.Marshal(append(append([]synth.Event{}, mine[:3]...), theirs[0]))
+	r := e2.do(t, "POST", "/v1/events", "t3", mixed)
+	if r.code != http.StatusForbidden {
+		t.Fatalf("another team's event: %d %s, want 403", r.code, r.body)
+	}
+	if msg := errorOf(t, r); !strings.Contains(msg, "event 3 ") || !strings.Contains(msg, "is for team team-004") || !strings.Contains(msg, "t3-ci") {
+		t.Errorf("403 says %q", msg)
+	}
+	if after := e2.get(t, "/v1/teams", "all").body; after != before {
+		t.Errorf("a refused request stored events: %s", after)
+	}
+	// What the guard cannot read, ingest refuses with its own errors.
+	if r := e2.do(t, "POST", "/v1/events", "t3", []byte(`[{"id": `)); r.code != http.StatusBadRequest {
+		t.Errorf("malformed JSON: %d %s, want ingest's 400", r.code, r.body)
+	}
+	if r := e2.do(t, "POST", "/v1/events", "t3", bytes.Repeat([]byte(" "), ingest.DefaultMaxBytes+1)); r.code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d %s, want ingest's 413", r.code, r.body)
+	}
+	own, _ := json.Marshal(mine)
+	if r := e2.do(t, "POST", "/v1/events", "t3", own); r.code != 200 {
+		t.Fatalf("its own team's events: %d %s", r.code, r.body)
+	}
+	if after := e2.get(t, "/v1/teams", "all").body; !strings.Contains(after, "team-003") || strings.Contains(after, "team-004") {
+		t.Errorf("teams after its own events: %s", after)
 	}
 }
 

@@ -59,7 +59,7 @@ func TestDoraServeMetricsExport(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "dora.db")
 	tokens := filepath.Join(dir, "tokens.yaml")
-	if err := os.WriteFile(tokens, fmt.Appendf(nil, "tokens:\n  - {name: all, sha256: %s, teams: ['*'], rights: [read]}\n  - {name: ci, sha256: %s, rights: [ingest], rate: 1000}\n", auth.Hash("read-tok"), auth.Hash("ci-tok")), 0o600); err != nil {
+	if err := os.WriteFile(tokens, fmt.Appendf(nil, "tokens:\n  - {name: all, sha256: %s, teams: ['*'], rights: [read]}\n  - {name: ci, sha256: %s, teams: ['*'], rights: [ingest], rate: 1000}\n", auth.Hash("read-tok"), auth.Hash("ci-tok")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	base, stop := startServe(t, "--db", db, "--addr", "127.0.0.1:0", "--tokens", tokens)
