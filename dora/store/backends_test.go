@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/pavedhq/paved/dora/internal/pgtest"
+	"github.com/pavedhq/paved/internal/testtools/pgtest"
 	"github.com/pavedhq/paved/dora/store"
 )
 
