@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/pavedhq/paved/dora/ingest"
 	"github.com/pavedhq/paved/dora/store"
