@@ -148,6 +148,22 @@ func decodeBinary(h http.Header, body []byte) (Event, error) {
 }
 
 func decodeBatch(body []byte) ([]Event, error) {
+	// One pass for the usual, valid batch; on an error the slow path below
+	// finds the event at fault.
+	var all []structured
+	if err := json.Unmarshal(body, &all); err == nil && len(all) > 0 {
+		evs := make([]Event, len(all))
+		ok := true
+		for i := range all {
+			if evs[i], err = fromStructured(i, &all[i]); err != nil {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return evs, nil
+		}
+	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(body, &raws); err != nil {
 		return nil, badRequest(-1, "", "malformed JSON: a batch is an array of events: %v", err)
@@ -171,6 +187,10 @@ func decodeStructured(index int, body []byte) (Event, error) {
 	if err := json.Unmarshal(body, &s); err != nil {
 		return Event{}, badRequest(index, "", "malformed JSON: %v", err)
 	}
+	return fromStructured(index, &s)
+}
+
+func fromStructured(index int, s *structured) (Event, error) {
 	str := func(p *string) string {
 		if p == nil {
 			return ""

@@ -31,11 +31,11 @@ func FuzzDecode(f *testing.F) {
 
 func TestPurlDigest(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                                       "",
+		"": "",
 		"pkg:oci/api@sha256:abc?repository_url=r": "sha256:abc",
-		"pkg:oci/api@sha256%3Aabc":               "sha256:abc",
-		"pkg:oci/api@v1.2":                       "",
-		"pkg:oci/api":                            "",
+		"pkg:oci/api@sha256%3Aabc":                "sha256:abc",
+		"pkg:oci/api@v1.2":                        "",
+		"pkg:oci/api":                             "",
 	} {
 		got, err := purlDigest(in)
 		if err != nil || got != want {

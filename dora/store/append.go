@@ -14,8 +14,69 @@ import (
 var _ ingest.Appender = (*Store)(nil)
 
 // chunk bounds the rows of one multi-row statement (SQLite allows 32766
-// parameters, PostgreSQL 65535).
-const chunk = 500
+// parameters, PostgreSQL 65535). Statements are prepared once per row
+// count, and row counts are powers of two up to chunk, so a store keeps at
+// most nine statements of each kind.
+const chunk = 256
+
+// piece is how many of n remaining rows the next statement takes.
+func piece(n int) int {
+	p := chunk
+	for p > n {
+		p /= 2
+	}
+	return p
+}
+
+// statement is a multi-row INSERT: head, the VALUES rows, tail.
+type statement struct {
+	what, head, tail string
+	cols             int
+}
+
+var (
+	insertEvents = statement{"events", `INSERT INTO events (source, id, type, subject, time, datacontenttype, data, data_base64, received) VALUES `,
+		` ON CONFLICT (source, id) DO NOTHING RETURNING source, id`, 9}
+	insertDeployments = statement{"deployments", `INSERT INTO deployments (source, id, environment, team, service, kind, digest, at) VALUES `,
+		` ON CONFLICT (source, id) DO NOTHING`, 8}
+	upsertChanges = statement{"changes", `INSERT INTO changes (environment, service, sha, team, committed, deployed) VALUES `,
+		` ON CONFLICT (environment, service, sha) DO UPDATE SET
+			team = CASE WHEN excluded.deployed < changes.deployed THEN excluded.team ELSE changes.team END,
+			committed = CASE WHEN excluded.deployed < changes.deployed THEN excluded.committed ELSE changes.committed END,
+			deployed = CASE WHEN excluded.deployed < changes.deployed THEN excluded.deployed ELSE changes.deployed END`, 6}
+	upsertIncidents = statement{"incidents", `INSERT INTO incidents (environment, service, incident, team, digest, detected, resolved) VALUES `,
+		` ON CONFLICT (environment, service, incident) DO UPDATE SET
+			team = COALESCE(incidents.team, excluded.team),
+			digest = COALESCE(incidents.digest, excluded.digest),
+			detected = CASE WHEN incidents.detected IS NULL OR excluded.detected < incidents.detected THEN excluded.detected ELSE incidents.detected END,
+			resolved = CASE WHEN incidents.resolved IS NULL OR excluded.resolved < incidents.resolved THEN excluded.resolved ELSE incidents.resolved END`, 7}
+)
+
+// prepare prepares every statement Append uses, for every row count, once
+// (Open calls it: with SQLite's single writer connection, preparing inside
+// a transaction would wait for the connection the transaction holds).
+func (s *Store) prepare(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, st := range []statement{insertEvents, insertDeployments, upsertChanges, upsertIncidents} {
+		for rows := chunk; rows >= 1; rows /= 2 {
+			p, err := s.w.PrepareContext(ctx, s.rebind(st.head+values(rows, st.cols)+st.tail))
+			if err != nil {
+				return fmt.Errorf("store: preparing %s: %w", st.what, err)
+			}
+			s.stmts[fmt.Sprintf("%s/%d", st.what, rows)] = p
+		}
+	}
+	return nil
+}
+
+// stmt returns st for rows rows bound to tx.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, st statement, rows int) (*sql.Stmt, error) {
+	p, ok := s.stmts[fmt.Sprintf("%s/%d", st.what, rows)]
+	if !ok {
+		return nil, fmt.Errorf("store: no prepared %s statement for %d rows", st.what, rows)
+	}
+	return tx.StmtContext(ctx, p), nil
+}
 
 // Append stores events in one transaction; when it returns nil they are
 // committed. Events already stored (same source and id), or repeated in
@@ -45,8 +106,9 @@ func (s *Store) Append(ctx context.Context, events []ingest.Event) (added int, e
 
 	received := s.now().UnixMicro()
 	var fresh []*ingest.Event
-	for start := 0; start < len(uniq); start += chunk {
-		part := uniq[start:min(start+chunk, len(uniq))]
+	for start := 0; start < len(uniq); {
+		part := uniq[start : start+piece(len(uniq)-start)]
+		start += len(part)
 		args := make([]any, 0, len(part)*9)
 		for _, e := range part {
 			data, b64 := string(e.Data), 0
@@ -59,9 +121,11 @@ func (s *Store) Append(ctx context.Context, events []ingest.Event) (added int, e
 			}
 			args = append(args, e.Source, e.ID, e.Type, null(e.Subject), micros(e.Time), null(e.DataContentType), d, b64, received)
 		}
-		q := s.rebind(`INSERT INTO events (source, id, type, subject, time, datacontenttype, data, data_base64, received) VALUES ` +
-			values(len(part), 9) + ` ON CONFLICT (source, id) DO NOTHING RETURNING source, id`)
-		rows, err := tx.QueryContext(ctx, q, args...)
+		st, err := s.stmt(ctx, tx, insertEvents, len(part))
+		if err != nil {
+			return 0, err
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return 0, fmt.Errorf("store: inserting events: %w", err)
 		}
@@ -164,38 +228,34 @@ func (s *Store) derive(ctx context.Context, tx *sql.Tx, fresh []*ingest.Event) e
 			mergeIncident(incidentKey{f.Environment, f.Service, f.ID}, incident{team: f.Team, digest: f.Digest, detected: f.Detected, resolved: f.Resolved})
 		}
 	}
-	exec := func(what, head string, cols int, args []any, tail string) error {
-		for start := 0; start < len(args); start += chunk * cols {
-			part := args[start:min(start+chunk*cols, len(args))]
-			if _, err := tx.ExecContext(ctx, s.rebind(head+values(len(part)/cols, cols)+tail), part...); err != nil {
-				return fmt.Errorf("store: storing %s: %w", what, err)
+	exec := func(st statement, args []any) error {
+		for start := 0; start < len(args); {
+			rows := piece((len(args) - start) / st.cols)
+			part := args[start : start+rows*st.cols]
+			start += len(part)
+			stmt, err := s.stmt(ctx, tx, st, rows)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, part...); err != nil {
+				return fmt.Errorf("store: storing %s: %w", st.what, err)
 			}
 		}
 		return nil
 	}
-	if err := exec("deployments", `INSERT INTO deployments (source, id, environment, team, service, kind, digest, at) VALUES `, 8, deps,
-		` ON CONFLICT (source, id) DO NOTHING`); err != nil {
+	if err := exec(insertDeployments, deps); err != nil {
 		return err
 	}
 	args := make([]any, 0, len(changes)*6)
 	for k, c := range changes {
 		args = append(args, k.env, k.service, k.sha, c.team, c.committed.UnixMicro(), c.deployed.UnixMicro())
 	}
-	if err := exec("changes", `INSERT INTO changes (environment, service, sha, team, committed, deployed) VALUES `, 6, args,
-		` ON CONFLICT (environment, service, sha) DO UPDATE SET
-			team = CASE WHEN excluded.deployed < changes.deployed THEN excluded.team ELSE changes.team END,
-			committed = CASE WHEN excluded.deployed < changes.deployed THEN excluded.committed ELSE changes.committed END,
-			deployed = CASE WHEN excluded.deployed < changes.deployed THEN excluded.deployed ELSE changes.deployed END`); err != nil {
+	if err := exec(upsertChanges, args); err != nil {
 		return err
 	}
 	args = make([]any, 0, len(incidents)*7)
 	for k, in := range incidents {
 		args = append(args, k.env, k.service, k.id, null(in.team), null(in.digest), micros(in.detected), micros(in.resolved))
 	}
-	return exec("incidents", `INSERT INTO incidents (environment, service, incident, team, digest, detected, resolved) VALUES `, 7, args,
-		` ON CONFLICT (environment, service, incident) DO UPDATE SET
-			team = COALESCE(incidents.team, excluded.team),
-			digest = COALESCE(incidents.digest, excluded.digest),
-			detected = CASE WHEN incidents.detected IS NULL OR excluded.detected < incidents.detected THEN excluded.detected ELSE incidents.detected END,
-			resolved = CASE WHEN incidents.resolved IS NULL OR excluded.resolved < incidents.resolved THEN excluded.resolved ELSE incidents.resolved END`)
+	return exec(upsertIncidents, args)
 }

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/pavedhq/paved/dora/internal/pgtest"
 	"github.com/pavedhq/paved/dora/store"
+	"github.com/pavedhq/paved/internal/testtools/pgtest"
 )
 
 // postgres is the server every PostgreSQL case uses (a database each);

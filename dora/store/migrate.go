@@ -33,7 +33,6 @@ var migrations = [][]string{
 			at BIGINT NOT NULL,
 			PRIMARY KEY (source, id))`,
 		`CREATE INDEX deployments_environment_at ON deployments (environment, at)`,
-		`CREATE INDEX deployments_team_service ON deployments (team, service)`,
 		// One row per commit and environment: its first deployment there.
 		`CREATE TABLE changes (
 			environment TEXT NOT NULL,

@@ -21,6 +21,7 @@ type Store struct {
 	w, r     *sql.DB // writes and reads; the same pool for PostgreSQL
 	postgres bool
 	now      func() time.Time
+	stmts    map[string]*sql.Stmt // prepared statements by kind and rows; read-only after Open
 }
 
 var _ dora.Metrics = (*Store)(nil)
@@ -47,6 +48,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -67,7 +72,7 @@ func openSQLite(path string) (*Store, error) {
 	// FULL makes each commit durable on disk, not just against a crash of
 	// the process; immediate transactions take the write lock up front so
 	// writers queue on busy_timeout instead of failing mid-transaction.
-	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)"
 	open := func(n int) (*sql.DB, error) {
 		dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + q
 		if n == 1 {
@@ -101,6 +106,9 @@ func openSQLite(path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

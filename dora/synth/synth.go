@@ -30,8 +30,9 @@ type Config struct {
 	Start           time.Time // default 2025-01-06 (a Monday), UTC
 	Days            int       // default 365
 	Environment     string    // default production
-	// Pipeline adds, per deployment, the pipelinerun and taskrun events a
-	// paved run emits (six events), as a collector receives them.
+	// Pipeline adds, per deployment, the events of the paved run behind it
+	// (20: pipelinerun, taskrun for seven steps, artifact), as a collector
+	// receives them.
 	Pipeline bool
 }
 
@@ -342,33 +343,33 @@ func (g *gen) emitIncident(kind string, at time.Time, o openIncident) {
 	})
 }
 
-// emitPipeline adds the run that built the deployment: pipelinerun started
-// and finished, and three steps' taskrun started and finished.
+// emitPipeline adds the events of the paved run that built and promoted
+// the deployment, as a collector receives them: pipelinerun queued,
+// started and finished; taskrun started and finished for each of the
+// go-service pipeline's seven steps; artifact packaged, published and
+// signed (20 events, then the deployment itself).
 func (g *gen) emitPipeline(at time.Time) {
 	run := fmt.Sprintf("%s-run-%d", g.service, g.seq)
-	start := at.Add(-12 * time.Minute)
-	pr := func(pred string, t time.Time) {
-		typ := "dev.cdevents.pipelinerun." + pred + ".0.2.0"
-		g.emit(typ, run, t, map[string]any{
-			"context":    ctx{ID: run + "-" + pred, Source: g.source(), Type: typ, Timestamp: t.UTC(), Version: "0.4.1"},
-			"subject":    map[string]any{"id": run, "source": g.source(), "type": "pipelineRun", "content": map[string]any{"pipelineName": "go-service", "outcome": "success"}},
+	start := at.Add(-15 * time.Minute)
+	emit := func(subject, pred, id string, t time.Time, content map[string]any) {
+		typ := "dev.cdevents." + subject + "." + pred + ".0.2.0"
+		g.emit(typ, id, t, map[string]any{
+			"context":    ctx{ID: id + "-" + pred, Source: g.source(), Type: typ, Timestamp: t.UTC(), Version: "0.4.1"},
+			"subject":    map[string]any{"id": id, "source": g.source(), "type": subject, "content": content},
 			"customData": map[string]string{"team": g.team, "service": g.service},
 		})
 	}
-	pr("started", start)
-	for i, step := range []string{"test", "build", "publish"} {
-		for _, pred := range []string{"started", "finished"} {
-			if i > 0 && pred == "started" {
-				continue // keep it to six events: started, 3 steps finished... see below
-			}
-			typ := "dev.cdevents.taskrun." + pred + ".0.2.0"
-			t := start.Add(time.Duration(i*3+1) * time.Minute)
-			g.emit(typ, run+"-"+step, t, map[string]any{
-				"context":    ctx{ID: run + "-" + step + "-" + pred, Source: g.source(), Type: typ, Timestamp: t.UTC(), Version: "0.4.1"},
-				"subject":    map[string]any{"id": run + "-" + step, "source": g.source(), "type": "taskRun", "content": map[string]any{"taskName": step, "pipelineRun": map[string]string{"id": run}}},
-				"customData": map[string]string{"team": g.team, "service": g.service},
-			})
-		}
+	emit("pipelinerun", "queued", run, start, map[string]any{"pipelineName": "go-service"})
+	emit("pipelinerun", "started", run, start.Add(time.Second), map[string]any{"pipelineName": "go-service"})
+	for i, step := range []string{"test", "build", "sbom", "scan", "publish", "sign", "attest"} {
+		t := start.Add(time.Duration(i+1) * time.Minute)
+		content := map[string]any{"taskName": step, "pipelineRun": map[string]string{"id": run}}
+		emit("taskrun", "started", run+"-"+step, t, content)
+		emit("taskrun", "finished", run+"-"+step, t.Add(50*time.Second), map[string]any{"taskName": step, "pipelineRun": map[string]string{"id": run}, "outcome": "success"})
 	}
-	pr("finished", at.Add(-time.Minute))
+	artifact := purl(g.service, "sha256:"+g.hash(g.service, "image", at, g.seq))
+	for i, pred := range []string{"packaged", "published", "signed"} {
+		emit("artifact", pred, artifact, start.Add(time.Duration(8+i)*time.Minute), map[string]any{})
+	}
+	emit("pipelinerun", "finished", run, at.Add(-time.Minute), map[string]any{"pipelineName": "go-service", "outcome": "success"})
 }
