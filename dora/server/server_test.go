@@ -26,10 +26,10 @@ import (
 	"github.com/pavedhq/paved/dora/api"
 	"github.com/pavedhq/paved/dora/auth"
 	"github.com/pavedhq/paved/dora/ingest"
-	"github.com/pavedhq/paved/dora/internal/pgtest"
 	"github.com/pavedhq/paved/dora/server"
 	"github.com/pavedhq/paved/dora/store"
 	"github.com/pavedhq/paved/dora/synth"
+	"github.com/pavedhq/paved/internal/testtools/pgtest"
 )
 
 // The history: two teams (team-001, team-002) over eight weeks.
