@@ -155,6 +155,26 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// Guessing is bounded: past FailureBurst unknown tokens, 429, while known
+// tokens still pass.
+func TestGuessingIsLimited(t *testing.T) {
+	set := mustParse(t, tokensFile())
+	set.failures.SetLimit(0.001) // no refill during the test
+	h := set.Require(Read, echo)
+	for i := range FailureBurst {
+		if rec := do(h, fmt.Sprintf("Bearer guess-%d", i)); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, rec.Code)
+		}
+	}
+	rec := do(h, "Bearer guess-last")
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("after %d guesses: %d, want 429 with Retry-After", FailureBurst, rec.Code)
+	}
+	if rec := do(h, "Bearer token-a"); rec.Code != 200 {
+		t.Errorf("a known token after the guesses: %d", rec.Code)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	h := Hash("x")
 	for _, tc := range []struct{ name, file, want string }{

@@ -44,6 +44,11 @@ func (s *Set) Require(right Right, next http.Handler) http.Handler {
 		// A map keyed by the hash: the lookup's timing depends on the
 		// hash, which tells an attacker nothing about a valid token.
 		e, ok := s.byHash[sha256.Sum256([]byte(token))]
+		if !ok && !s.failures.Allow() {
+			w.Header().Set("Retry-After", "1")
+			Error(w, http.StatusTooManyRequests, "too many requests with unknown tokens")
+			return
+		}
 		if !ok {
 			w.Header().Add("WWW-Authenticate", `Bearer realm="paved dora", error="invalid_token"`)
 			Error(w, http.StatusUnauthorized, "token not recognised (the server's tokens file has no token with its sha256)")

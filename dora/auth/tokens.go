@@ -74,7 +74,16 @@ func (c *Claims) Sees(team string) bool { return c.Teams == nil || slices.Contai
 // Set is the tokens a server accepts, keyed by hash, each with its limiter.
 type Set struct {
 	byHash map[[sha256.Size]byte]*entry
+	// failures bounds how fast anyone may guess: requests with a token
+	// the set does not hold share one bucket.
+	failures *rate.Limiter
 }
+
+// Guessing limits: unknown tokens, all callers together.
+const (
+	FailureRate  = 20 // per second
+	FailureBurst = 100
+)
 
 type entry struct {
 	claims  Claims
@@ -113,7 +122,7 @@ func Parse(b []byte) (*Set, error) {
 	if len(f.Tokens) == 0 {
 		return nil, errors.New("no tokens: the file needs a tokens: list")
 	}
-	s := &Set{byHash: map[[sha256.Size]byte]*entry{}}
+	s := &Set{byHash: map[[sha256.Size]byte]*entry{}, failures: rate.NewLimiter(FailureRate, FailureBurst)}
 	names := map[string]bool{}
 	for i, t := range f.Tokens {
 		e, h, err := t.entry()
