@@ -7,10 +7,11 @@ import "github.com/spf13/cobra"
 func newDora() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "dora",
-		Short: "DORA: record incidents; the collector computes the four keys",
+		Short: "DORA: record incidents; the collector computes the four keys and serves, prints and exports them",
 		Args:  exactArgs(0),
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
+	c.AddCommand(newDoraServe(), newDoraMetrics(), newDoraExport())
 	for _, sub := range doraSubcommands {
 		c.AddCommand(sub())
 	}
