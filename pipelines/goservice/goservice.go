@@ -224,9 +224,13 @@ func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) 
 	if cfg.Service != "" {
 		ann["org.opencontainers.image.title"] = cfg.Service
 	}
+	var bins []build.Binary
+	for _, b := range cfg.Binaries {
+		bins = append(bins, build.Binary{Main: b.Main, Name: b.Name})
+	}
 	return build.Options{
-		Dir: r.Context.Dir, Main: cfg.Main, Platforms: ps, Base: base,
-		Created: r.Context.Changed, Version: version, Annotations: ann,
+		Dir: r.Context.Dir, Main: cfg.Main, Binaries: bins, Entrypoint: cfg.Entrypoint, Toolchain: cfg.Toolchain,
+		Platforms: ps, Base: base, Created: r.Context.Changed, Version: version, Annotations: ann,
 	}, nil
 }
 
