@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,10 +24,17 @@ const ConfigFile = "paved.yaml"
 // Config is a service's paved.yaml. Every field is optional; unknown
 // fields are an error so a typo never silently falls back to a default.
 type Config struct {
-	Team      string     `yaml:"team"`
-	Service   string     `yaml:"service"`
-	Path      string     `yaml:"path"` // the golden path this service follows
-	Main      string     `yaml:"main"` // main package, relative to the service
+	Team    string `yaml:"team"`
+	Service string `yaml:"service"`
+	Path    string `yaml:"path"` // the golden path this service follows
+	Main    string `yaml:"main"` // main package, relative to the service
+	// Binaries puts several programs in one image (instead of main); the
+	// first is the entrypoint unless Entrypoint names another.
+	Binaries   []BinaryConfig `yaml:"binaries"`
+	Entrypoint string         `yaml:"entrypoint"`
+	// Toolchain lays a Go release (go1.26.8) under /usr/local/go in the
+	// image, for images that build Go themselves.
+	Toolchain string     `yaml:"toolchain"`
 	Platforms []string   `yaml:"platforms"`
 	Base      string     `yaml:"base"`  // "paved" (the minimal base) or an image reference
 	Image     string     `yaml:"image"` // where to publish when no --image is given
@@ -38,6 +46,12 @@ type Config struct {
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
 	Events []string `yaml:"events"`
+}
+
+// BinaryConfig is one program of an image.
+type BinaryConfig struct {
+	Main string `yaml:"main"` // main package, relative to the service
+	Name string `yaml:"name"` // default: the last element of its import path
 }
 
 // ScanConfig configures the vulnerability scan and its gate.
@@ -151,9 +165,17 @@ func ParseConfig(b []byte) (Config, error) {
 }
 
 // sectionOf names nested structs in errors the way the file spells them.
-var sectionOf = map[string]string{"TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
+var sectionOf = map[string]string{"BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
 
 func (c Config) validate() error {
+	if err := c.validateBinaries(); err != nil {
+		return err
+	}
+	if c.Toolchain != "" {
+		if !toolchainVersion.MatchString(c.Toolchain) {
+			return &ConfigError{Field: ConfigFile + ": toolchain", Msg: fmt.Sprintf("%q: want a Go release such as go1.26.8", c.Toolchain)}
+		}
+	}
 	if cov := c.Test.Coverage; cov != nil && (*cov < 0 || *cov > 100) {
 		return &ConfigError{Field: ConfigFile + ": test.coverage", Msg: fmt.Sprintf("%v is not a percentage between 0 and 100", *cov)}
 	}
@@ -191,6 +213,44 @@ func (c Config) validate() error {
 	}
 	if c.Path != "" && Lookup(c.Path) == nil {
 		return &ConfigError{Field: ConfigFile + ": path", Msg: fmt.Sprintf("unknown golden path %q (known: %s)", c.Path, strings.Join(Names(), ", "))}
+	}
+	return nil
+}
+
+var toolchainVersion = regexp.MustCompile(`^go1\.[0-9]+(\.[0-9]+|rc[0-9]+)?$`)
+
+// validateBinaries checks binaries: and entrypoint: as far as the file
+// tells; a name left to the main package's import path is checked by the
+// build.
+func (c Config) validateBinaries() error {
+	if len(c.Binaries) > 0 && c.Main != "" {
+		return &ConfigError{Field: ConfigFile + ": main", Msg: "main and binaries: list the main package under binaries instead"}
+	}
+	seen := map[string]bool{}
+	for i, b := range c.Binaries {
+		field := fmt.Sprintf("%s: binaries[%d]", ConfigFile, i)
+		if strings.TrimSpace(b.Main) == "" {
+			return &ConfigError{Field: field + ".main", Msg: "each binary needs its main package, such as ./cmd/server"}
+		}
+		if b.Name != "" && (b.Name == "." || b.Name == ".." || strings.ContainsAny(b.Name, "/\\ \t\n")) {
+			return &ConfigError{Field: field + ".name", Msg: fmt.Sprintf("%q is not a file name", b.Name)}
+		}
+		n := b.Name
+		if n == "" {
+			n = path.Base(filepath.ToSlash(b.Main))
+		}
+		if seen[n] {
+			return &ConfigError{Field: field + ".name", Msg: fmt.Sprintf("two binaries are named %q", n)}
+		}
+		seen[n] = true
+	}
+	if c.Entrypoint != "" {
+		if len(c.Binaries) == 0 {
+			return &ConfigError{Field: ConfigFile + ": entrypoint", Msg: "names one of binaries:, and there are none"}
+		}
+		if !seen[c.Entrypoint] {
+			return &ConfigError{Field: ConfigFile + ": entrypoint", Msg: fmt.Sprintf("%q is none of the binaries' names", c.Entrypoint)}
+		}
 	}
 	return nil
 }

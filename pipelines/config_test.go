@@ -58,6 +58,17 @@ func TestParseConfig(t *testing.T) {
 		{name: "events sinks", yaml: "events: [stdout, \"structured+https://dora.example.com/v1/events\", \"file:events.jsonl\"]\n",
 			want: Config{Main: ".", Platforms: DefaultPlatforms, Base: "paved", Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes},
 				Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &yes}, Events: []string{"stdout", "structured+https://dora.example.com/v1/events", "file:events.jsonl"}}},
+		{name: "binaries and toolchain", yaml: "binaries:\n  - {main: ./cmd/paved, name: paved}\n  - {main: ./cmd/paved-worker}\nentrypoint: paved-worker\ntoolchain: go1.26.8\n",
+			want: Config{Main: ".", Binaries: []BinaryConfig{{Main: "./cmd/paved", Name: "paved"}, {Main: "./cmd/paved-worker"}}, Entrypoint: "paved-worker", Toolchain: "go1.26.8",
+				Platforms: DefaultPlatforms, Base: "paved", Test: TestConfig{Coverage: cov(80), Packages: []string{"./..."}, Vet: &yes}, Scan: ScanConfig{Severities: []string{"CRITICAL"}, Required: &yes}}},
+		{name: "main and binaries", yaml: "main: .\nbinaries:\n  - {main: ./cmd/a}\n", wantErr: "paved.yaml: main"},
+		{name: "binary without main", yaml: "binaries:\n  - {name: a}\n", wantErr: "binaries[0].main"},
+		{name: "binary name with a slash", yaml: "binaries:\n  - {main: ./cmd/a, name: x/y}\n", wantErr: "binaries[0].name"},
+		{name: "two binaries with one name", yaml: "binaries:\n  - {main: ./cmd/a}\n  - {main: ./tools/a}\n", wantErr: "binaries[1].name"},
+		{name: "entrypoint not a binary", yaml: "binaries:\n  - {main: ./cmd/a}\nentrypoint: b\n", wantErr: "paved.yaml: entrypoint"},
+		{name: "entrypoint without binaries", yaml: "entrypoint: b\n", wantErr: "paved.yaml: entrypoint"},
+		{name: "unknown binary field", yaml: "binaries:\n  - {main: ./cmd/a, entry: true}\n", wantErr: "binaries[].entry"},
+		{name: "toolchain not a release", yaml: "toolchain: latest\n", wantErr: "paved.yaml: toolchain"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,8 +17,11 @@ import (
 // Options are what a front door chose for a run. Empty fields fall back
 // to the service's paved.yaml, then to paved's defaults.
 type Options struct {
-	Source    string   // the service directory; default "."
-	Image     string   // registry repository or oci:DIR; default oci:<Source>/.paved/image
+	Source string // the service directory; default "."
+	Image  string // registry repository or oci:DIR; default oci:<Source>/.paved/image
+	// Ref is the published image (REPO@sha256:…) that the verbs which
+	// work on one read: sbom, scan, sign and attest.
+	Ref       string
 	Platforms []string // os/arch[/variant], comma-separated lists allowed
 	Base      string
 	Tags      []string

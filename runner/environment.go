@@ -95,6 +95,14 @@ func (Local) Context(ctx context.Context, dir string) (RunContext, error) {
 			rc.Ref = strings.TrimSuffix(f[4], ",")
 		}
 	}
+	// Where git has no answer (no .git, or no git: paved's own image has
+	// none), the host may say which commit and repository the files are.
+	if rc.Commit == "" {
+		rc.Commit = os.Getenv("PAVED_COMMIT")
+	}
+	if rc.Repo == "" {
+		rc.Repo = RedactURL(os.Getenv("PAVED_REPO"))
+	}
 	epoch, ok, err := sourceDateEpoch()
 	if err != nil {
 		return rc, err

@@ -200,6 +200,20 @@ func TestLocalContextFromGit(t *testing.T) {
 	}
 }
 
+// Without git's answer (paved's image has no git), the commit and
+// repository come from PAVED_COMMIT and PAVED_REPO; git's win.
+func TestLocalContextFromEnvironment(t *testing.T) {
+	t.Setenv("PAVED_COMMIT", "0123456789abcdef0123456789abcdef01234567")
+	t.Setenv("PAVED_REPO", "https://user:secret@example.com/team/svc.git")
+	rc, err := Local{}.Context(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Commit != "0123456789abcdef0123456789abcdef01234567" || rc.Repo != "https://example.com/team/svc.git" {
+		t.Fatalf("context = %+v", rc)
+	}
+}
+
 func TestGitHubActionsContext(t *testing.T) {
 	t.Setenv("GITHUB_ACTIONS", "true")
 	t.Setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")

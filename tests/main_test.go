@@ -115,7 +115,14 @@ func (r result) lastLine() string {
 
 func paved(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	return pavedWithin(t, 10*time.Minute, env, args...)
+}
+
+// pavedWithin is paved with a time limit of its own, for builds that
+// compile paved itself.
+func pavedWithin(t *testing.T, limit time.Duration, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if len(args) > 0 && args[0] == "run" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--vuln-db") }) {
 		args = append(args, "--vuln-db", demoDB)

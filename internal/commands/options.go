@@ -51,17 +51,33 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 		fs.StringSliceVar(&o.Tags, "tag", nil, "tags to set on the published image (default latest)")
 	}
 	if withBuild {
-		fs.StringVar(&o.VulnDB, "vuln-db", "", "air-gapped vulnerability database directory (Trivy cache layout, with govulndb/): no scanner touches the network")
-		fs.BoolVar(&o.ScanRequired, "scan-required", true, "fail before publishing when a scanner cannot run for want of its database; =false publishes and the report says \"not scanned\" (default from paved.yaml scan.required)")
-		fs.StringVar(&o.Key, "key", "", "sign and attest with this cosign key file or KMS URI (password from COSIGN_PASSWORD)")
-		fs.BoolVar(&o.Keyless, "keyless", false, "sign and attest keyless: a Fulcio certificate for the CI's OIDC token, logged in Rekor")
-		fs.StringVar(&o.FulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio for --keyless")
-		fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "Rekor for --keyless")
-		fs.StringVar(&o.TrustedRoot, "trusted-root", "", "Sigstore trusted_root.json that --keyless checks Fulcio's certificate and Rekor's entries against (default: the public-good instance's, via TUF)")
+		o.addScanFlags(fs)
+		o.addSigningFlags(fs)
 	}
 	if withTest {
 		fs.Float64Var(&o.Coverage, "coverage", -1, "minimum statement coverage in percent (default from paved.yaml, else 80)")
 	}
+	o.addRunFlags(fs)
+}
+
+// addScanFlags registers the scan step's flags.
+func (o *RunOptions) addScanFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.VulnDB, "vuln-db", "", "air-gapped vulnerability database directory (Trivy cache layout, with govulndb/): no scanner touches the network")
+	fs.BoolVar(&o.ScanRequired, "scan-required", true, "fail before publishing when a scanner cannot run for want of its database; =false publishes and the report says \"not scanned\" (default from paved.yaml scan.required)")
+}
+
+// addSigningFlags registers the sign and attest steps' flags.
+func (o *RunOptions) addSigningFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Key, "key", "", "sign and attest with this cosign key file or KMS URI (password from COSIGN_PASSWORD)")
+	fs.BoolVar(&o.Keyless, "keyless", false, "sign and attest keyless: a Fulcio certificate for the CI's OIDC token, logged in Rekor")
+	fs.StringVar(&o.FulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio for --keyless")
+	fs.StringVar(&o.RekorURL, "rekor-url", "https://rekor.sigstore.dev", "Rekor for --keyless")
+	fs.StringVar(&o.TrustedRoot, "trusted-root", "", "Sigstore trusted_root.json that --keyless checks Fulcio's certificate and Rekor's entries against (default: the public-good instance's, via TUF)")
+}
+
+// addRunFlags registers the flags of every command that runs steps: the
+// cache and the report.
+func (o *RunOptions) addRunFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "step cache directory (default $XDG_CACHE_HOME/paved)")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, reading and writing no cache")
 	fs.StringVar(&o.CacheMaxSize, "cache-max-size", "", "after the run, evict the least recently used step results beyond this size, such as 2GB; 0 keeps all (default $"+CacheMaxSizeEnv+", else 10GiB)")

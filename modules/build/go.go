@@ -17,9 +17,17 @@ import (
 
 // Options describe one Go service build. Zero values get defaults.
 type Options struct {
-	Dir         string            // directory of the service (inside a Go module)
-	Main        string            // main package, relative to Dir; default "."
-	Name        string            // binary name; default: last element of the main package's import path
+	Dir  string // directory of the service (inside a Go module)
+	Main string // main package, relative to Dir; default "."
+	Name string // binary name; default: last element of the main package's import path
+	// Binaries puts several programs in one image, each in its own layer
+	// under /app, in this order; Main and Name are then unused.
+	Binaries []Binary
+	// Entrypoint names the binary the image runs; default the first.
+	Entrypoint string
+	// Toolchain, such as "go1.26.8", lays that Go toolchain under
+	// /usr/local/go in each platform's image (see GoToolchain).
+	Toolchain   string
 	Platforms   []v1.Platform     // default linux/amd64 and linux/arm64
 	Base        Base              // default Minimal()
 	Created     time.Time         // every timestamp in the image; zero means the Unix epoch
@@ -32,6 +40,12 @@ type Options struct {
 	// twice at the same time; with Go's build cache empty that is a third
 	// of the work.
 	HostLast bool
+}
+
+// Binary is one program of an image.
+type Binary struct {
+	Main string `json:"main"`           // main package, relative to Options.Dir
+	Name string `json:"name,omitempty"` // default: last element of its import path
 }
 
 // DefaultPlatforms are built when Options.Platforms is empty.
@@ -59,32 +73,67 @@ func (o Options) withDefaults(ctx context.Context) (Options, error) {
 		o.Created = epoch
 	}
 	o.Created = o.Created.UTC().Truncate(time.Second)
-	if o.Name == "" {
-		n, err := binaryName(ctx, o)
-		if err != nil {
+	if o.Toolchain != "" {
+		if err := ValidToolchain(o.Toolchain); err != nil {
 			return o, err
 		}
-		o.Name = n
 	}
-	if o.Name == "." || o.Name == ".." || strings.ContainsAny(o.Name, `/\`) {
-		return o, fmt.Errorf("invalid binary name %q", o.Name)
+	if len(o.Binaries) == 0 {
+		o.Binaries = []Binary{{Main: o.Main, Name: o.Name}}
 	}
+	o.Binaries = append([]Binary(nil), o.Binaries...)
+	seen := map[string]bool{}
+	for i, b := range o.Binaries {
+		if b.Main == "" {
+			return o, fmt.Errorf("binary %d: no main package", i+1)
+		}
+		if b.Name == "" {
+			n, err := binaryName(ctx, o, b.Main)
+			if err != nil {
+				return o, err
+			}
+			b.Name = n
+		}
+		if b.Name == "." || b.Name == ".." || strings.ContainsAny(b.Name, `/\`) {
+			return o, fmt.Errorf("invalid binary name %q", b.Name)
+		}
+		if seen[b.Name] {
+			return o, fmt.Errorf("two binaries are named %q", b.Name)
+		}
+		seen[b.Name] = true
+		o.Binaries[i] = b
+	}
+	if o.Entrypoint == "" {
+		o.Entrypoint = o.Binaries[0].Name
+	}
+	if !seen[o.Entrypoint] {
+		return o, fmt.Errorf("entrypoint %q is none of the binaries (%s)", o.Entrypoint, strings.Join(names(o.Binaries), ", "))
+	}
+	o.Main, o.Name = o.Binaries[0].Main, o.Binaries[0].Name
 	return o, nil
+}
+
+func names(bs []Binary) []string {
+	n := make([]string, len(bs))
+	for i, b := range bs {
+		n[i] = b.Name
+	}
+	return n
 }
 
 var majorVersion = regexp.MustCompile(`^v[0-9]+$`)
 
 // binaryName asks the go command for the main package's import path, so the
 // name is the same one `go install` would use (a /vN suffix is skipped).
-func binaryName(ctx context.Context, o Options) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", pkgArg(o.Main))
+func binaryName(ctx context.Context, o Options, main string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", pkgArg(main))
 	cmd.Dir = o.Dir
 	cmd.Env = goEnv(o.Env)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("go list %s in %s: %w: %s", o.Main, o.Dir, err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("go list %s in %s: %w: %s", main, o.Dir, err, strings.TrimSpace(stderr.String()))
 	}
 	ip := strings.TrimSpace(string(out))
 	elem := path.Base(ip)
@@ -127,9 +176,9 @@ func platformEnv(p v1.Platform) []string {
 	return env
 }
 
-// compile builds the main package for p into dir and returns the binary path.
-func compile(ctx context.Context, o Options, p v1.Platform, dir string) (string, error) {
-	out := filepath.Join(dir, o.Name)
+// compile builds the main package b for p into dir and returns the binary path.
+func compile(ctx context.Context, o Options, b Binary, p v1.Platform, dir string) (string, error) {
+	out := filepath.Join(dir, b.Name)
 	ldflags := "-s -w"
 	if o.Version != "" {
 		x, err := quoteFlag("main.version=" + o.Version)
@@ -139,13 +188,13 @@ func compile(ctx context.Context, o Options, p v1.Platform, dir string) (string,
 		ldflags += " -X " + x
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", ldflags, "-o", out, pkgArg(o.Main))
+		"-ldflags", ldflags, "-o", out, pkgArg(b.Main))
 	cmd.Dir = o.Dir
 	cmd.Env = append(goEnv(o.Env), platformEnv(p)...)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build %s for %s in %s: %w\n%s", o.Main, p.String(), o.Dir, err, strings.TrimSpace(output.String()))
+		return "", fmt.Errorf("go build %s for %s in %s: %w\n%s", b.Main, p.String(), o.Dir, err, strings.TrimSpace(output.String()))
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -119,24 +120,45 @@ func isHost(p v1.Platform) bool {
 // buildCtx (when another platform fails); the base is fetched with ctx,
 // because a remote base reads its layers lazily, after Go returns.
 func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string, compiled func()) (v1.Image, error) {
-	bin, err := compile(buildCtx, o, p, dir)
+	var adds []mutate.Addendum
+	created := v1.Time{Time: o.Created}
+	if o.Toolchain != "" {
+		tc, err := GoToolchain(buildCtx, o.Toolchain, p, o.Env)
+		if err != nil {
+			return nil, err
+		}
+		l, err := tc.Layer(o.Created)
+		if err != nil {
+			return nil, err
+		}
+		adds = append(adds, mutate.Addendum{Layer: l, MediaType: types.OCILayer,
+			History: v1.History{Created: created, CreatedBy: "paved build.Go", Comment: ToolchainDir + " " + tc.Module + " " + tc.Sum}})
+	}
+	for _, b := range o.Binaries {
+		bin, err := compile(buildCtx, o, b, p, dir)
+		if err != nil {
+			compiled()
+			return nil, err
+		}
+		fi, err := os.Stat(bin)
+		if err != nil {
+			compiled()
+			return nil, err
+		}
+		layer, err := newLayer([]entry{{
+			name: AppDir + "/" + b.Name,
+			mode: 0o755,
+			size: fi.Size(),
+			open: func() (io.ReadCloser, error) { return os.Open(bin) },
+		}}, o.Created)
+		if err != nil {
+			compiled()
+			return nil, fmt.Errorf("layer for %s: %w", p.String(), err)
+		}
+		adds = append(adds, mutate.Addendum{Layer: layer, MediaType: types.OCILayer,
+			History: v1.History{Created: created, CreatedBy: "paved build.Go", Comment: AppDir + "/" + b.Name}})
+	}
 	compiled()
-	if err != nil {
-		return nil, err
-	}
-	fi, err := os.Stat(bin)
-	if err != nil {
-		return nil, err
-	}
-	layer, err := newLayer([]entry{{
-		name: AppDir + "/" + o.Name,
-		mode: 0o755,
-		size: fi.Size(),
-		open: func() (*os.File, error) { return os.Open(bin) },
-	}}, o.Created)
-	if err != nil {
-		return nil, fmt.Errorf("layer for %s: %w", p.String(), err)
-	}
 
 	base, err := o.Base.Image(ctx, p)
 	if err != nil {
@@ -151,12 +173,7 @@ func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string, 
 		return nil, fmt.Errorf("base %s for %s: %w", o.Base.Name(), p.String(), err)
 	}
 
-	created := v1.Time{Time: o.Created}
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer:     layer,
-		MediaType: types.OCILayer,
-		History:   v1.History{Created: created, CreatedBy: "paved build.Go", Comment: AppDir + "/" + o.Name},
-	})
+	img, err := mutate.Append(base, adds...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +206,14 @@ func configure(cf *v1.ConfigFile, o Options, p v1.Platform, labels map[string]st
 		}
 	}
 	c := &cf.Config
-	c.Entrypoint = []string{AppDir + "/" + o.Name}
+	c.Entrypoint = []string{AppDir + "/" + o.Entrypoint}
 	c.Cmd = nil
 	c.User = fmt.Sprintf("%d:%d", nonrootID, nonrootID)
 	c.WorkingDir = "/"
 	c.Env = withDefaultEnv(c.Env, defaultPath, "SSL_CERT_FILE="+caFile)
+	if o.Toolchain != "" {
+		c.Env = toolchainEnv(c.Env)
+	}
 	if c.Labels == nil {
 		c.Labels = map[string]string{}
 	}

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -26,7 +25,7 @@ type entry struct {
 	uid, gid int
 	data     []byte
 	// open streams the content when it is too large to hold twice (a binary).
-	open func() (*os.File, error)
+	open func() (io.ReadCloser, error)
 	size int64
 }
 

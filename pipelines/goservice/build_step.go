@@ -38,13 +38,17 @@ func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 		return "", fmt.Errorf("resolving base image %s: %w", s.opts.Base.Name(), err)
 	}
 	k.String("base", base)
+	// The toolchain enters by name: the checksum database pins each
+	// release's bytes.
 	k.JSON("options", struct {
-		Main, Name, Version string
-		Platforms           []v1.Platform
-		Created             string
-		Annotations         map[string]string
-		Env                 []string
-	}{s.opts.Main, s.opts.Name, s.opts.Version, s.opts.Platforms, s.opts.Created.UTC().String(), s.opts.Annotations, s.opts.Env})
+		Main, Name, Version   string
+		Binaries              []build.Binary `json:",omitempty"`
+		Entrypoint, Toolchain string         `json:",omitempty"`
+		Platforms             []v1.Platform
+		Created               string
+		Annotations           map[string]string
+		Env                   []string
+	}{s.opts.Main, s.opts.Name, s.opts.Version, s.opts.Binaries, s.opts.Entrypoint, s.opts.Toolchain, s.opts.Platforms, s.opts.Created.UTC().String(), s.opts.Annotations, s.opts.Env})
 	return k.Sum(), nil
 }
 

@@ -106,7 +106,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			}
 			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
 			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
-				Context: r.Context, Platforms: platforms, Main: cfg.Main, GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
+				Context: r.Context, Platforms: platforms, Main: mainPackages(cfg), GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
 				BuilderID: builderID(r.Context), PavedVersion: pavedVersion()}}, "publish", "sbom", "build")
 		case withSupplyChain:
 			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
@@ -189,6 +189,19 @@ func builderID(rc runner.RunContext) string {
 	return "https://github.com/pavedhq/paved/builders/" + rc.Environment + "@v1"
 }
 
+// mainPackages is what provenance records as built: main, or the main
+// packages of binaries:, comma-separated.
+func mainPackages(cfg pipelines.Config) string {
+	if len(cfg.Binaries) == 0 {
+		return cfg.Main
+	}
+	mains := make([]string, len(cfg.Binaries))
+	for i, b := range cfg.Binaries {
+		mains[i] = b.Main
+	}
+	return strings.Join(mains, ",")
+}
+
 func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) {
 	cfg := r.Config
 	platforms := cfg.Platforms
@@ -224,9 +237,13 @@ func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) 
 	if cfg.Service != "" {
 		ann["org.opencontainers.image.title"] = cfg.Service
 	}
+	var bins []build.Binary
+	for _, b := range cfg.Binaries {
+		bins = append(bins, build.Binary{Main: b.Main, Name: b.Name})
+	}
 	return build.Options{
-		Dir: r.Context.Dir, Main: cfg.Main, Platforms: ps, Base: base,
-		Created: r.Context.Changed, Version: version, Annotations: ann,
+		Dir: r.Context.Dir, Main: cfg.Main, Binaries: bins, Entrypoint: cfg.Entrypoint, Toolchain: cfg.Toolchain,
+		Platforms: ps, Base: base, Created: r.Context.Changed, Version: version, Annotations: ann,
 	}, nil
 }
 

@@ -53,13 +53,14 @@ var sbomFormats = "spdx-json,cyclonedx-json"
 type sbomStep struct {
 	cfg  SBOMConfig
 	exec protocol.Executor
+	from deps
 }
 
 func (s *sbomStep) Name() string { return "sbom" }
 
 func (s *sbomStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	var img ImageValue
-	if err := in.Deps["build"].Decode(&img); err != nil {
+	if err := in.Deps[s.from.build()].Decode(&img); err != nil {
 		return "", err
 	}
 	k, err := sourceKey(ctx, "sbom/v1", s.cfg.Dir)
@@ -77,7 +78,7 @@ func (s *sbomStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if s.exec == nil {
 		return nil, noExecutor(s.Name())
 	}
-	build, err := output[ImageValue](in, "build")
+	build, err := output[ImageValue](in, s.from.build())
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +90,7 @@ func (s *sbomStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 type scanStep struct {
 	cfg  ScanConfig
 	exec protocol.Executor
+	from deps
 }
 
 func (s *scanStep) Name() string { return "scan" }
@@ -101,7 +103,7 @@ func (s *scanStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 		return "", nil
 	}
 	var img ImageValue
-	if err := in.Deps["build"].Decode(&img); err != nil {
+	if err := in.Deps[s.from.build()].Decode(&img); err != nil {
 		return "", err
 	}
 	k, err := sourceKey(ctx, "scan/v1", s.cfg.Dir)
@@ -141,11 +143,29 @@ func (s *scanStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if s.exec == nil {
 		return nil, noExecutor(s.Name())
 	}
-	build, err := output[ImageValue](in, "build")
+	build, err := output[ImageValue](in, s.from.build())
 	if err != nil {
 		return nil, err
 	}
 	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir}))
+}
+
+// deps names the steps whose image a supply-chain step reads: the golden
+// path's build and publish, or the pull of a published image (verbs.go).
+type deps struct{ image, published string }
+
+func (d deps) build() string {
+	if d.image == "" {
+		return "build"
+	}
+	return d.image
+}
+
+func (d deps) publish() string {
+	if d.published == "" {
+		return "publish"
+	}
+	return d.published
 }
 
 // secretEnv gives the signing secrets when a signing step starts.
@@ -172,12 +192,13 @@ type signStep struct {
 	cfg     SignConfig
 	secrets secretEnv
 	exec    protocol.Executor
+	from    deps
 }
 
 func (s *signStep) Name() string { return "sign" }
 
 func (s *signStep) Key(_ context.Context, in runner.Inputs) (string, error) {
-	return signedKey("sign/v1", s.cfg, in, nil)
+	return signedKey("sign/v1", s.cfg, in, s.from.publish(), nil)
 }
 
 func (s *signStep) Revalidate(ctx context.Context, r *runner.Result) (bool, error) {
@@ -192,7 +213,7 @@ func (s *signStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if s.exec == nil {
 		return nil, noExecutor(s.Name())
 	}
-	pub, err := output[PublishValue](in, "publish")
+	pub, err := output[PublishValue](in, s.from.publish())
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +234,7 @@ type attestStep struct {
 	cfg     AttestConfig
 	secrets secretEnv
 	exec    protocol.Executor
+	from    deps
 }
 
 func (s *attestStep) Name() string { return "attest" }
@@ -226,7 +248,7 @@ func (s *attestStep) Key(_ context.Context, in runner.Inputs) (string, error) {
 	// build from an earlier run still tells the truth about it.
 	facts := s.cfg
 	facts.RunID, facts.Started = "", time.Time{}
-	return signedKey("attest/v1", s.cfg.Sign, in, []any{docs, facts})
+	return signedKey("attest/v1", s.cfg.Sign, in, s.from.publish(), []any{docs, facts})
 }
 
 func (s *attestStep) Revalidate(ctx context.Context, r *runner.Result) (bool, error) {
@@ -241,11 +263,11 @@ func (s *attestStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result,
 	if s.exec == nil {
 		return nil, noExecutor(s.Name())
 	}
-	pub, err := output[PublishValue](in, "publish")
+	pub, err := output[PublishValue](in, s.from.publish())
 	if err != nil {
 		return nil, err
 	}
-	build, err := output[ImageValue](in, "build")
+	build, err := output[ImageValue](in, s.from.build())
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +279,12 @@ func (s *attestStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result,
 	if err != nil {
 		return nil, err
 	}
-	r, err := toResult(s.exec.Attest(ctx, protocol.AttestRequest{Config: s.cfg, Publish: pub.Value, Build: build, SBOM: docs,
+	cfg := s.cfg
+	if len(cfg.Platforms) == 0 {
+		// A published image (paved attest) says its platforms itself.
+		cfg.Platforms = build.Value.Platforms
+	}
+	r, err := toResult(s.exec.Attest(ctx, protocol.AttestRequest{Config: cfg, Publish: pub.Value, Build: build, SBOM: docs,
 		OutDir: in.OutDir, Secrets: secrets}))
 	if err != nil {
 		return r, err
@@ -267,12 +294,12 @@ func (s *attestStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result,
 
 // signedKey keys a signing step by what it signs and with which key.
 // Keyless signing is never cached: each run has a new certificate.
-func signedKey(step string, cfg SignConfig, in runner.Inputs, extra []any) (string, error) {
+func signedKey(step string, cfg SignConfig, in runner.Inputs, from string, extra []any) (string, error) {
 	if cfg.Key == "" {
 		return "", nil
 	}
 	var pub PublishValue
-	if err := in.Deps["publish"].Decode(&pub); err != nil {
+	if err := in.Deps[from].Decode(&pub); err != nil {
 		return "", err
 	}
 	id := "uri:" + cfg.Key
