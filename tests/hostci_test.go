@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pavedhq/paved/internal/commands"
+	_ "github.com/pavedhq/paved/pipelines/goservice"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -232,4 +236,53 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestTektonTaskRun is the Tekton results' acceptance: paved build in a
+// step laid out as Tekton lays it out (its results directory under the
+// root, here a temporary one instead of /tekton) writes IMAGE_URL and
+// IMAGE_DIGEST equal to the run report's. It runs the CLI in-process, the
+// one way to point the runner at another root; build needs no worker.
+func TestTektonTaskRun(t *testing.T) {
+	reg := registry(t)
+	root := t.TempDir()
+	results := filepath.Join(root, "results")
+	if err := os.Mkdir(results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	saved := runner.Environments
+	runner.Environments = []runner.Environment{runner.Tekton{Root: root}, runner.Local{}}
+	t.Cleanup(func() { runner.Environments = saved })
+	t.Setenv("GOEXPERIMENT", "") // for building paved, not the service
+
+	src := copyExample(t)
+	var stdout, stderr bytes.Buffer
+	c := commands.New("test", &stdout, &stderr)
+	c.SetArgs([]string{"build", "--source", src, "--image", reg + "/tekton/go-service", "--cache-dir", t.TempDir()})
+	if err := c.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("paved build: %v\n%s", err, stderr.String())
+	}
+	rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+	if rep.Source.Environment != "tekton" || rep.Image == nil {
+		t.Fatalf("report: environment %q, image %+v", rep.Source.Environment, rep.Image)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(results, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got, want := read("IMAGE_URL"), reg+"/tekton/go-service"; got != want || got+"@"+rep.Image.Digest != rep.Image.Ref {
+		t.Errorf("IMAGE_URL %q, want %q (the report's %s)", got, want, rep.Image.Ref)
+	}
+	if got := read("IMAGE_DIGEST"); got != rep.Image.Digest {
+		t.Errorf("IMAGE_DIGEST %q, want the report's %q", got, rep.Image.Digest)
+	}
+	if got := read("REPORT"); !strings.Contains(got, `"status":"succeeded"`) || !strings.Contains(got, rep.RunID) {
+		t.Errorf("REPORT %s", got)
+	}
+	if strings.TrimSpace(stdout.String()) != rep.Image.Ref {
+		t.Errorf("stdout %q, want the reference alone", stdout.String())
+	}
 }

@@ -89,11 +89,42 @@ func TestWorkflowsPassActionlint(t *testing.T) {
 			}
 			files = append(files, dst)
 		}
+		// The README's copy-paste example, a whole workflow.
+		copyFile(t, readmeWorkflow(t), filepath.Join(root, ".github/workflows/readme.yml"), strings.NewReplacer(
+			remoteWorkflow, "./.github/workflows/go-service.yml"))
+		files = append(files, ".github/workflows/readme.yml")
 		// The reusable workflow is found by its own name.
 		copyFile(t, filepath.Join(repoRoot, ".github/workflows/go-service.yml"), filepath.Join(root, ".github/workflows/go-service.yml"),
 			strings.NewReplacer(remoteAction, "./"))
 		lint(t, root, files, sc)
 	})
+}
+
+// readmeWorkflow writes the first YAML block of the README's GitHub
+// Actions section, the example a team copies, to a file.
+func readmeWorkflow(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## GitHub Actions\n")
+	if !ok {
+		t.Fatal("README.md has no GitHub Actions section")
+	}
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	if !ok {
+		t.Fatal("the GitHub Actions section has no yaml block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	if !strings.Contains(block, remoteWorkflow) {
+		t.Fatalf("the README's workflow does not use %s:\n%s", remoteWorkflow, block)
+	}
+	p := filepath.Join(t.TempDir(), "readme.yml")
+	if err := os.WriteFile(p, []byte(block), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // copyFile copies src to dst through r and returns how many of r's
