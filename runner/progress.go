@@ -19,11 +19,18 @@ type Progress interface {
 	Finished(r StepReport)
 }
 
+// Folder folds a block of a CI log under a title, as GitHub Actions'
+// ::group:: does; the block may be anything a step or a tool printed.
+type Folder interface {
+	Fold(w io.Writer, title, body string)
+}
+
 // Display shows progress on a writer: a live status line per running step
 // on a terminal, plain lines otherwise (CI logs, pipes).
 type Display struct {
 	w       io.Writer
 	live    bool
+	fold    Folder
 	now     func() time.Time
 	mu      sync.Mutex
 	running map[string]time.Time
@@ -64,11 +71,25 @@ func (d *Display) Finished(r StepReport) {
 	defer d.mu.Unlock()
 	delete(d.running, r.Name)
 	line := FormatStep(r)
+	if !d.live && d.fold != nil {
+		title := r
+		title.Error = ""
+		d.fold.Fold(d.w, "paved: "+FormatStep(title), StepDetail(r))
+		return
+	}
 	if !d.live {
 		fmt.Fprintf(d.w, "paved: %s\n", line)
 		return
 	}
 	d.redraw(line)
+}
+
+// FoldSteps makes the plain lines of a CI log fold each finished step's
+// details (what it needed, the cache, its whole error) under its line.
+func (d *Display) FoldSteps(f Folder) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fold = f
 }
 
 // Close stops redrawing; the last state stays on screen.
@@ -123,6 +144,29 @@ func (d *Display) redraw(finished string) {
 	}
 	d.drawn = len(names)
 	io.WriteString(d.w, b.String())
+}
+
+// StepDetail is what a folded step line holds: what the step needed, where
+// its result came from, and its whole error.
+func StepDetail(r StepReport) string {
+	var b strings.Builder
+	if len(r.Needs) > 0 {
+		fmt.Fprintf(&b, "needs: %s\n", strings.Join(r.Needs, ", "))
+	}
+	switch {
+	case r.Status == Skipped:
+	case r.Cached:
+		b.WriteString("result: from the step cache\n")
+	default:
+		fmt.Fprintf(&b, "result: ran in %s\n", (time.Duration(r.DurationMs) * time.Millisecond).String())
+	}
+	if r.Summary != "" {
+		fmt.Fprintf(&b, "summary: %s\n", r.Summary)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "error: %s\n", r.Error)
+	}
+	return b.String()
 }
 
 // FormatStep renders one finished step for people.

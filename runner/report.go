@@ -66,6 +66,10 @@ type TestFailure struct {
 	Package string `json:"package"`
 	Test    string `json:"test,omitempty"`
 	Output  string `json:"output,omitempty"`
+	// File (relative to the source directory, slash-separated) and Line
+	// are where the failure was reported, when the output names them.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 }
 
 // SBOMReport is one SBOM the run wrote.

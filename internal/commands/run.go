@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pavedhq/paved/internal/hostci"
 	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/runner"
@@ -131,9 +132,16 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 			return &UsageError{Err: fmt.Errorf("--cache-dir: %w", err)}
 		}
 	}
+	// The CI system the run happens on, if any, gets the outcome in its
+	// own files and log syntax (GitHub Actions, a Tekton TaskRun).
+	host := hostci.For(run.Context, hostci.OS(stderr))
+	folder, _ := host.(runner.Folder)
 	var display *runner.Display
 	if !o.JSON {
 		display = runner.NewDisplay(stderr)
+		if folder != nil {
+			display.FoldSteps(folder)
+		}
 		r.Progress = display
 	}
 	if r.Tracing, err = runner.NewTracing(ctx, version); err != nil {
@@ -154,9 +162,18 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	if rep == nil {
 		return runErr
 	}
+	reportPath := filepath.Join(run.OutputDir, "report.json")
 	if o.Report != "" {
 		if err := rep.WriteFile(o.Report); err != nil {
 			return errors.Join(runErr, err)
+		}
+		reportPath = o.Report
+	}
+	if host != nil {
+		// Later CI steps read what the host is given: one that cannot be
+		// written fails the run, as a report that cannot be written does.
+		if err := host.Write(ctx, rep, absPath(reportPath)); err != nil {
+			runErr = errors.Join(runErr, err)
 		}
 	}
 	if o.JSON {
@@ -167,7 +184,7 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 		}
 		return runErr
 	}
-	printFindings(stderr, rep, runErr)
+	printFindings(stderr, rep, runErr, folder)
 	if runErr == nil && rep.Image != nil {
 		fmt.Fprintln(stdout, rep.Image.Ref)
 	}
@@ -194,8 +211,17 @@ func boundCache(c *cobra.Command, cache *runner.Cache) {
 	}
 }
 
-// printFindings tells people what failed and where to look.
-func printFindings(w io.Writer, rep *runner.Report, runErr error) {
+// absPath is p made absolute when it can be.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// printFindings tells people what failed and where to look. On a CI host
+// that folds its log, each failure's output is folded under its name.
+func printFindings(w io.Writer, rep *runner.Report, runErr error, fold runner.Folder) {
 	for _, warn := range rep.Warnings {
 		fmt.Fprintf(w, "paved: warning: %s\n", warn)
 	}
@@ -213,6 +239,10 @@ func printFindings(w io.Writer, rep *runner.Report, runErr error) {
 			if f.Test == "" {
 				name = f.Package + " (did not build)"
 			}
+			if fold != nil {
+				fold.Fold(w, "--- FAIL: "+name, f.Output)
+				continue
+			}
 			fmt.Fprintf(w, "\n--- FAIL: %s\n%s\n", name, strings.TrimRight(f.Output, "\n"))
 		}
 		if t.JUnit != "" {
@@ -224,6 +254,6 @@ func printFindings(w io.Writer, rep *runner.Report, runErr error) {
 		fmt.Fprintf(w, "paved: %v\n", ce)
 	}
 	if runErr != nil {
-		fmt.Fprintf(w, "paved: %s failed; report: %s\n", rep.Pipeline, rep.Source.Dir+"/"+pipelines.OutputDir+"/report.json")
+		fmt.Fprintf(w, "paved: %s failed; report: %s\n", rep.Pipeline, filepath.Join(rep.Source.Dir, pipelines.OutputDir, "report.json"))
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +51,12 @@ type Failure struct {
 	Package string
 	Test    string
 	Output  string // what the test (or the compiler) printed, trimmed to its tail
+	// File and Line are where the failure was reported, File relative to
+	// Options.Dir and slash-separated: the last "file.go:N:" line the test
+	// printed (t.Error's), a panic's frame, or the compiler's first message. "" and 0 when
+	// the output names no file that exists there.
+	File string
+	Line int
 }
 
 // Name is "pkg.TestA/sub", or the package alone for a package failure.
@@ -110,7 +118,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// CGO_ENABLED in opts.Env wins.
 	env := append(append(os.Environ(), "CGO_ENABLED=0"), opts.Env...)
 
-	suites, testErr := goTest(ctx, dir, env, profile, pkgs)
+	suites, pkgDirs, testErr := goTest(ctx, dir, env, profile, pkgs)
 	var (
 		vetDiag []string
 		vetErr  error
@@ -133,6 +141,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Failures: failuresOf(suites),
 		Vet:      vetDiag,
 		JUnit:    filepath.Join(outDir, JUnitFile),
+	}
+	for i := range res.Failures {
+		locate(&res.Failures[i], dir, pkgDirs)
 	}
 	count(res)
 	if err := writeJUnit(res.JUnit, suites); err != nil {
@@ -196,9 +207,10 @@ func checkModule(ctx context.Context, opts Options) (string, error) {
 }
 
 // goTest runs go test -json and feeds its stream to a Collector as it
-// arrives. It returns an error only when go test produced no results at
+// arrives, and returns the suites with the directory of each package it
+// listed. It returns an error only when go test produced no results at
 // all: then the go command itself failed.
-func goTest(ctx context.Context, dir string, env []string, profile string, pkgs []string) ([]Suite, error) {
+func goTest(ctx context.Context, dir string, env []string, profile string, pkgs []string) ([]Suite, map[string]string, error) {
 	args := append([]string{"test", "-json", "-trimpath", "-covermode=atomic", "-coverprofile=" + profile}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
@@ -209,10 +221,10 @@ func goTest(ctx context.Context, dir string, env []string, profile string, pkgs 
 	defer stop()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("go test in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("go test in %s: %w", dir, err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("go test in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("go test in %s: %w", dir, err)
 	}
 	var c Collector
 	stray := &tailWriter{}
@@ -237,15 +249,15 @@ func goTest(ctx context.Context, dir string, env []string, profile string, pkgs 
 	msg := strings.TrimSpace(stray.String() + stderr.String())
 	if len(suites) == 0 {
 		if waitErr == nil && readErr == nil {
-			return suites, nil // no packages matched: nothing to test, nothing failed
+			return suites, nil, nil // no packages matched: nothing to test, nothing failed
 		}
-		return nil, fmt.Errorf("go test in %s: %w: %s", dir, errors.Join(waitErr, readErr), msg)
+		return nil, nil, fmt.Errorf("go test in %s: %w: %s", dir, errors.Join(waitErr, readErr), msg)
 	}
 	// Every package go test was asked for must say how it ended: one that
 	// never did (the go command died, its binary was never run) failed.
-	listed, err := listPackages(ctx, dir, env, pkgs)
+	dirs, err := listPackages(ctx, dir, env, pkgs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reported := map[string]bool{}
 	for i, s := range suites {
@@ -255,7 +267,7 @@ func goTest(ctx context.Context, dir string, env []string, profile string, pkgs 
 			suites[i].Output = strings.TrimLeft(s.Output+"\n"+noResult, "\n")
 		}
 	}
-	for _, p := range listed {
+	for _, p := range slices.Sorted(maps.Keys(dirs)) {
 		if !reported[p] {
 			suites = append(suites, Suite{Package: p, Status: Fail, Output: noResult})
 		}
@@ -265,17 +277,18 @@ func goTest(ctx context.Context, dir string, env []string, profile string, pkgs 
 		// go test failed: unless a package failed to say why, the step
 		// fails on the exit status alone.
 		if len(failuresOf(suites)) == 0 {
-			return suites, fmt.Errorf("go test in %s: %w, and no package reported a failure: %s", dir, errors.Join(waitErr, readErr), msg)
+			return suites, dirs, fmt.Errorf("go test in %s: %w, and no package reported a failure: %s", dir, errors.Join(waitErr, readErr), msg)
 		}
 	}
-	return suites, nil
+	return suites, dirs, nil
 }
 
 const noResult = "go test reported no result for this package"
 
-// listPackages names the packages that pkgs match, as go test sees them.
-func listPackages(ctx context.Context, dir string, env []string, pkgs []string) ([]string, error) {
-	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-e", "-f", "{{.ImportPath}}"}, pkgs...)...)
+// listPackages names the packages that pkgs match, as go test sees them,
+// with their directories.
+func listPackages(ctx context.Context, dir string, env []string, pkgs []string) (map[string]string, error) {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-e", "-f", "{{.ImportPath}}\t{{.Dir}}"}, pkgs...)...)
 	cmd.Dir = dir
 	cmd.Env = env
 	var stderr bytes.Buffer
@@ -284,7 +297,13 @@ func listPackages(ctx context.Context, dir string, env []string, pkgs []string) 
 	if err != nil {
 		return nil, fmt.Errorf("go list in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	return strings.Fields(string(out)), nil
+	dirs := map[string]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if ip, d, _ := strings.Cut(l, "\t"); ip != "" {
+			dirs[ip] = d
+		}
+	}
+	return dirs, nil
 }
 
 // vet runs go vet and returns its diagnostics, or an error when vet failed

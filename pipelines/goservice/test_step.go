@@ -35,7 +35,7 @@ var _ runner.Keyed = (*testStep)(nil)
 func (s *testStep) Name() string { return "test" }
 
 func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
-	k, err := sourceKey(ctx, "test/v2", s.opts.Dir)
+	k, err := sourceKey(ctx, "test/v3", s.opts.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -57,7 +57,7 @@ func (s *testStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	}
 	v := TestValue{Coverage: res.Coverage, Threshold: opts.MinCoverage, Passed: res.Passed, Failed: res.Failed, Skipped: res.Skipped, Vet: res.Vet}
 	for _, f := range res.Failures {
-		v.Failures = append(v.Failures, runner.TestFailure{Package: f.Package, Test: f.Test, Output: f.Output})
+		v.Failures = append(v.Failures, runner.TestFailure{Package: f.Package, Test: f.Test, Output: f.Output, File: f.File, Line: f.Line})
 	}
 	summary := fmt.Sprintf("%d passed, %d failed, %d skipped, coverage %.1f%%", res.Passed, res.Failed, res.Skipped, res.Coverage)
 	r, encErr := runner.NewResult(v, summary)
