@@ -59,6 +59,14 @@ func GoServicePipeline(run *v1.Task) (*v1.Pipeline, error) {
 		runArgs = append(runArgs, v1.Param{Name: n, Value: *v1.NewStructuredValues("$(params." + n + ")")})
 	}
 	runArgs = append(v1.Params{{Name: "PIPELINE", Value: *v1.NewStructuredValues("go-service")}}, runArgs...)
+	fetched := func(result string) v1.ParamValue {
+		return *v1.NewStructuredValues(fmt.Sprintf("$(tasks.%s.results.%s)", taskFetch, result))
+	}
+	runArgs = append(runArgs,
+		v1.Param{Name: ParamCommit, Value: fetched("commit")},
+		v1.Param{Name: ParamRepoURL, Value: fetched("url")},
+		v1.Param{Name: ParamSourceDateEpoch, Value: fetched("committer-date")},
+	)
 	params = append(params,
 		v1.ParamSpec{Name: "promote-to", Type: v1.ParamTypeString, Description: "The repository to promote the signed image to with paved promote; empty skips promotion.", Default: v1.NewStructuredValues("")},
 		v1.ParamSpec{Name: "promote-args", Type: v1.ParamTypeArray, Description: "Further arguments to paved promote, such as --key=/workspace/signing-keys/cosign.pub or --tag=v1.2.3.", Default: &v1.ParamValue{Type: v1.ParamTypeArray, ArrayVal: []string{}}},
@@ -103,7 +111,6 @@ func GoServicePipeline(run *v1.Task) (*v1.Pipeline, error) {
 				{
 					Name:       taskGolden,
 					TaskRef:    &v1.TaskRef{Name: taskName("run")},
-					RunAfter:   []string{taskFetch},
 					Params:     runArgs,
 					Workspaces: bind(WorkspaceSource, WorkspaceCache, WorkspaceVulnDB, WorkspaceSigningKeys, WorkspaceDockerConfig),
 				},

@@ -143,6 +143,16 @@ func newTask(root *cobra.Command, v verb) (*v1.Task, error) {
 
 	var env []corev1.EnvVar
 	env = append(env, corev1.EnvVar{Name: "HOME", Value: home})
+	if v.context {
+		for _, c := range []struct{ param, env, desc string }{
+			{ParamCommit, "PAVED_COMMIT", "The source's commit (git-clone's commit result), for the report and the provenance when the checkout's git cannot say (paved's image has no git)."},
+			{ParamRepoURL, "PAVED_REPO", "The source's repository URL (git-clone's url result), for the report and the provenance."},
+			{ParamSourceDateEpoch, "SOURCE_DATE_EPOCH", "The commit's time in seconds since 1970 (git-clone's committer-date result): the image's timestamps, for a reproducible digest."},
+		} {
+			params = append(params, v1.ParamSpec{Name: c.param, Type: v1.ParamTypeString, Description: c.desc + " Empty: paved reads the checkout.", Default: v1.NewStructuredValues("")})
+			env = append(env, corev1.EnvVar{Name: c.env, Value: "$(params." + c.param + ")"})
+		}
+	}
 	if v.registry {
 		workspaces[WorkspaceDockerConfig] = true
 		// "" (unbound) leaves the default, $HOME/.docker.
@@ -218,7 +228,7 @@ func newTask(root *cobra.Command, v verb) (*v1.Task, error) {
 				Name:       v.command,
 				Image:      "$(params." + ParamPavedImage + ")",
 				WorkingDir: "$(workspaces." + WorkspaceSource + ".path)",
-				Command:    []string{"paved"},
+				Command:    []string{PavedPath},
 				Args:       args,
 				Env:        env,
 			}},

@@ -33,7 +33,14 @@ const (
 	ParamExtraArgs     = "EXTRA_ARGS"
 	ParamSigningSecret = "SIGNING_SECRET"
 	ParamGitHubSecret  = "GITHUB_TOKEN_SECRET"
+	// The source's context, for an image without git (paved's has none).
+	ParamCommit          = "COMMIT"
+	ParamRepoURL         = "REPO_URL"
+	ParamSourceDateEpoch = "SOURCE_DATE_EPOCH"
 )
+
+// PavedPath is paved in its own image (the entrypoint; /app is not on PATH).
+const PavedPath = "/app/paved"
 
 // Workspaces the Tasks declare; all but source are optional.
 const (
@@ -111,6 +118,9 @@ type verb struct {
 	keys bool
 	// github: GITHUB_TOKEN comes from the GITHUB_TOKEN_SECRET secret.
 	github bool
+	// context: the Task reads the source, so it takes its commit,
+	// repository and time from params when the checkout's git cannot say.
+	context bool
 	// image: paved writes IMAGE_URL and IMAGE_DIGEST.
 	image bool
 	// report: paved writes REPORT (runs of the runner only).
@@ -144,7 +154,7 @@ var verbs = []verb{
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
 			"report": viaExtra(whyReport), "json": viaExtra(whyJSON),
 		},
-		report: true,
+		context: true, report: true,
 	},
 	{
 		command:     "build",
@@ -160,7 +170,7 @@ var verbs = []verb{
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
 			"report": viaExtra(whyReport), "json": viaExtra(whyJSON),
 		},
-		registry: true, image: true, report: true,
+		registry: true, context: true, image: true, report: true,
 	},
 	{
 		command:     "run",
@@ -179,7 +189,7 @@ var verbs = []verb{
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
 			"report": viaExtra(whyReport), "json": viaExtra(whyJSON),
 		},
-		registry: true, signs: true, image: true, report: true,
+		registry: true, signs: true, context: true, image: true, report: true,
 	},
 	{
 		command:     "verify",
