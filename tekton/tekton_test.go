@@ -153,6 +153,44 @@ func TestPipelineValidates(t *testing.T) {
 			}
 		}
 	}
+	// Each paved Task gets only params and workspaces it declares and all
+	// those it requires: what the controller checks on a cluster.
+	for _, pt := range pl.Spec.Tasks {
+		if pt.TaskRef == nil || !strings.HasPrefix(pt.TaskRef.Name, "paved-") {
+			continue
+		}
+		task := mustParse[v1.Task](t, TaskPath(pt.TaskRef.Name))
+		declared := map[string]bool{}
+		for _, ps := range task.Spec.Params {
+			declared[ps.Name] = ps.Default == nil
+		}
+		for _, p := range pt.Params {
+			if _, ok := declared[p.Name]; !ok {
+				t.Errorf("%s: param %s is not one of %s's", pt.Name, p.Name, task.Name)
+			}
+			delete(declared, p.Name)
+		}
+		for n, required := range declared {
+			if required {
+				t.Errorf("%s: %s's required param %s is not given", pt.Name, task.Name, n)
+			}
+		}
+		wss := map[string]bool{}
+		for _, w := range task.Spec.Workspaces {
+			wss[w.Name] = !w.Optional
+		}
+		for _, w := range pt.Workspaces {
+			if _, ok := wss[w.Name]; !ok {
+				t.Errorf("%s: workspace %s is not one of %s's", pt.Name, w.Name, task.Name)
+			}
+			delete(wss, w.Name)
+		}
+		for n, required := range wss {
+			if required {
+				t.Errorf("%s: %s's required workspace %s is not bound", pt.Name, task.Name, n)
+			}
+		}
+	}
 	var results []string
 	for _, r := range pl.Spec.Results {
 		results = append(results, r.Name)
