@@ -131,7 +131,7 @@ type verb struct {
 const (
 	whyOnlyWhenGiven = "paved reads it only when given, over paved.yaml or the environment"
 	whyReport        = "the report is also .paved/report.json in the source workspace and, in brief, the REPORT result"
-	whyJSON          = "the step log shows progress; results carry the outcome"
+	whyJSON          = "it only changes what the step log shows"
 	whyRepeatable    = "repeatable: Tekton cannot repeat a flag per array item"
 	whyBuildNoSupply = "paved build neither scans nor signs"
 	whyPodFile       = "a file the pod would lose: give a path in a workspace"
