@@ -169,6 +169,19 @@ func newTask(root *cobra.Command, v verb) (*v1.Task, error) {
 		})
 		env = append(env, secretEnv("COSIGN_PASSWORD", ParamSigningSecret, "cosign.password"))
 	}
+	// Every command that emits CDEvents has --events: its Task takes the
+	// sinks, and the token from a Secret.
+	if c.Flags().Lookup("events") != nil {
+		params = append(params,
+			v1.ParamSpec{Name: ParamEvents, Type: v1.ParamTypeString,
+				Description: "CDEvents sinks, comma-separated, on top of paved.yaml's events: (PAVED_EVENTS), such as the DORA collector's https URL.",
+				Default:     v1.NewStructuredValues("")},
+			v1.ParamSpec{Name: ParamEventsSecret, Type: v1.ParamTypeString,
+				Description: "The Secret whose token is the bearer token paved sends to HTTP events sinks (PAVED_EVENTS_TOKEN); a missing Secret leaves it unset.",
+				Default:     v1.NewStructuredValues("paved-events")},
+		)
+		env = append(env, corev1.EnvVar{Name: "PAVED_EVENTS", Value: "$(params." + ParamEvents + ")"}, secretEnv("PAVED_EVENTS_TOKEN", ParamEventsSecret, "token"))
+	}
 	if v.github {
 		params = append(params, v1.ParamSpec{
 			Name: ParamGitHubSecret, Type: v1.ParamTypeString,

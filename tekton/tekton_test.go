@@ -251,7 +251,7 @@ func TestExamplePipelineRunValidates(t *testing.T) {
 }
 
 // taskOnly are the params a Task adds to its command's flags.
-var taskOnly = []string{ParamPavedImage, ParamExtraArgs, ParamSigningSecret, ParamGitHubSecret, ParamCommit, ParamRepoURL, ParamSourceDateEpoch}
+var taskOnly = []string{ParamPavedImage, ParamExtraArgs, ParamSigningSecret, ParamGitHubSecret, ParamCommit, ParamRepoURL, ParamSourceDateEpoch, ParamEvents, ParamEventsSecret}
 
 var flagArg = regexp.MustCompile(`^--([a-z0-9-]+)=`)
 

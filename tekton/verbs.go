@@ -33,6 +33,9 @@ const (
 	ParamExtraArgs     = "EXTRA_ARGS"
 	ParamSigningSecret = "SIGNING_SECRET"
 	ParamGitHubSecret  = "GITHUB_TOKEN_SECRET"
+	// CDEvents sinks and their token, for the commands that emit events.
+	ParamEvents       = "EVENTS"
+	ParamEventsSecret = "EVENTS_SECRET"
 	// The source's context, for an image without git (paved's has none).
 	ParamCommit          = "COMMIT"
 	ParamRepoURL         = "REPO_URL"
@@ -135,6 +138,7 @@ const (
 	whyRepeatable    = "repeatable: Tekton cannot repeat a flag per array item"
 	whyBuildNoSupply = "paved build neither scans nor signs"
 	whyPodFile       = "a file the pod would lose: give a path in a workspace"
+	whyEvents        = "repeatable: the EVENTS param takes sinks comma-separated"
 )
 
 const inSource = " (in the source workspace)"
@@ -152,7 +156,7 @@ var verbs = []verb{
 		flags: map[string]flagMapping{
 			"source": pNote(inSource), "coverage": viaExtra(whyOnlyWhenGiven),
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
-			"report": viaExtra(whyReport), "json": viaExtra(whyJSON),
+			"report": viaExtra(whyReport), "json": viaExtra(whyJSON), "events": viaExtra(whyEvents),
 		},
 		context: true, report: true,
 	},
@@ -168,7 +172,7 @@ var verbs = []verb{
 			"key": viaExtra(whyBuildNoSupply), "keyless": viaExtra(whyBuildNoSupply),
 			"fulcio-url": viaExtra(whyBuildNoSupply), "rekor-url": viaExtra(whyBuildNoSupply), "trusted-root": viaExtra(whyBuildNoSupply),
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
-			"report": viaExtra(whyReport), "json": viaExtra(whyJSON),
+			"report": viaExtra(whyReport), "json": viaExtra(whyJSON), "events": viaExtra(whyEvents),
 		},
 		registry: true, context: true, image: true, report: true,
 	},
@@ -187,7 +191,7 @@ var verbs = []verb{
 			"key": pNote(keyNote), "keyless": p(), "fulcio-url": p(), "rekor-url": p(), "trusted-root": p(),
 			"coverage":  viaExtra(whyOnlyWhenGiven),
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
-			"report": viaExtra(whyReport), "json": viaExtra(whyJSON),
+			"report": viaExtra(whyReport), "json": viaExtra(whyJSON), "events": viaExtra(whyEvents),
 		},
 		registry: true, signs: true, context: true, image: true, report: true,
 	},
@@ -222,6 +226,7 @@ var verbs = []verb{
 			"deployments": viaExtra(whyPodFile),
 			"report":      viaExtra(whyPodFile),
 			"json":        viaExtra(whyJSON),
+			"events":      viaExtra(whyEvents),
 		},
 		registry: true, keys: true, github: true,
 	},
