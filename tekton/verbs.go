@@ -196,6 +196,48 @@ var verbs = []verb{
 		registry: true, signs: true, context: true, image: true, report: true,
 	},
 	{
+		command:     "sbom",
+		displayName: "paved sbom",
+		description: "Writes SPDX and CycloneDX SBOMs of a published image (every platform) and of its source with paved, under .paved/ in the source workspace.",
+		categories:  "Security",
+		tags:        "sbom,security,supply-chain,paved",
+		args:        []positional{imageRef},
+		flags:       onImage(nil),
+		registry:    true, context: true, report: true,
+	},
+	{
+		command:     "scan",
+		displayName: "paved scan",
+		description: "Scans a published image (Trivy) and its source (govulncheck) with paved, with the gate of the service's paved.yaml: the TaskRun fails when the gate does.",
+		categories:  "Security",
+		tags:        "security,vulnerability,scan,paved",
+		args:        []positional{imageRef},
+		flags: onImage(map[string]flagMapping{
+			"vuln-db": ws(WorkspaceVulnDB), "scan-required": viaExtra(whyOnlyWhenGiven),
+		}),
+		registry: true, context: true, report: true,
+	},
+	{
+		command:     "sign",
+		displayName: "paved sign",
+		description: "Signs a published image index and each platform manifest with paved (cosign's layout), by key from the signing-keys workspace or a KMS.",
+		categories:  "Security",
+		tags:        "security,signing,cosign,paved",
+		args:        []positional{imageRef},
+		flags:       onImage(signingFlags()),
+		registry:    true, signs: true, context: true, report: true,
+	},
+	{
+		command:     "attest",
+		displayName: "paved attest",
+		description: "Attaches signed SLSA provenance (of the source's commit) and SBOM attestations to a published image with paved.",
+		categories:  "Security",
+		tags:        "security,attestation,slsa,sbom,paved",
+		args:        []positional{imageRef},
+		flags:       onImage(signingFlags()),
+		registry:    true, signs: true, context: true, report: true,
+	},
+	{
 		command:     "verify",
 		displayName: "paved verify",
 		description: "Checks an image's signature, and optionally its attestations, by key or keyless identity with paved; the TaskRun fails when they do not verify.",
@@ -230,6 +272,28 @@ var verbs = []verb{
 		},
 		registry: true, keys: true, github: true,
 	},
+}
+
+// imageRef is the published image a verb works on.
+var imageRef = positional{name: "REF", description: "The published image, REPO@sha256:… (IMAGE_URL@IMAGE_DIGEST of paved-build)."}
+
+// onImage are the flags of a verb on a published image: the source, the
+// cache and the report, and its own.
+func onImage(own map[string]flagMapping) map[string]flagMapping {
+	m := map[string]flagMapping{
+		"source": pNote(inSource), "cache-dir": ws(WorkspaceCache), "no-cache": p(),
+		"cache-max-size": viaExtra(whyOnlyWhenGiven), "report": viaExtra(whyReport), "json": viaExtra(whyJSON),
+		"events": viaExtra(whyEvents),
+	}
+	for k, v := range own {
+		m[k] = v
+	}
+	return m
+}
+
+// signingFlags are the flags of the verbs that sign.
+func signingFlags() map[string]flagMapping {
+	return map[string]flagMapping{"key": pNote(keyNote), "keyless": p(), "fulcio-url": p(), "rekor-url": p(), "trusted-root": p()}
 }
 
 // taskName is the Task's name: the verb, prefixed so it does not clash
