@@ -1,5 +1,7 @@
 package tekton
 
+import "github.com/pavedhq/paved/internal/hostci"
+
 // Version is the Tasks' and Pipeline's version: their directory in the
 // catalog layout and their app.kubernetes.io/version label. Bump it when a
 // change to the YAML is not backward compatible for people who run it.
@@ -20,11 +22,12 @@ const Platforms = "linux/amd64,linux/arm64"
 const DefaultPavedImage = "ghcr.io/pavedhq/paved:set-PAVED_IMAGE-to-a-release-pinned-by-digest"
 
 // The results paved writes when it runs in a TaskRun (IMAGE_URL and
-// IMAGE_DIGEST are the names Tekton Chains reads an image from).
+// IMAGE_DIGEST are the names Tekton Chains reads an image from): the
+// Tasks declare the names the writer uses, so they cannot drift apart.
 const (
-	ResultImageURL    = "IMAGE_URL"
-	ResultImageDigest = "IMAGE_DIGEST"
-	ResultReport      = "REPORT"
+	ResultImageURL    = hostci.ResultImageURL
+	ResultImageDigest = hostci.ResultImageDigest
+	ResultReport      = hostci.ResultReport
 )
 
 // Task-only params: everything else a Task takes is a flag of its command.
