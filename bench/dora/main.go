@@ -32,7 +32,10 @@ import (
 	"github.com/pavedhq/paved/internal/testtools/pgtest"
 )
 
-var cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the keys' computation to this file (suffixed with the database)")
+var (
+	cpuProfile    = flag.String("cpuprofile", "", "write a CPU profile of the keys' computation to this file (suffixed with the database)")
+	ingestProfile = flag.String("ingestprofile", "", "write a CPU profile of the ingest to this file (suffixed with the database)")
+)
 
 func main() {
 	teams := flag.Int("teams", 150, "teams to generate")
@@ -188,6 +191,14 @@ func bench(name, dsn string, bodies [][]byte, events, clients, queries int, q do
 	work := make(chan []byte)
 	errs := make(chan error, clients)
 	var wg sync.WaitGroup
+	if *ingestProfile != "" {
+		f, err := os.Create(*ingestProfile + "." + strings.Fields(name)[0])
+		if err != nil {
+			return r, err
+		}
+		pprof.StartCPUProfile(f)
+		defer f.Close()
+	}
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	for range clients {
@@ -220,6 +231,9 @@ func bench(name, dsn string, bodies [][]byte, events, clients, queries int, q do
 	wg.Wait()
 	r.ingest = time.Since(t0)
 	r.cpu = cpuTime() - cpu0
+	if *ingestProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	select {
 	case err := <-errs:
 		return r, err

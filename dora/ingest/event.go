@@ -40,7 +40,7 @@ type Event struct {
 func (e *Event) JSONData() bool { return isJSON(e.DataContentType) }
 
 func isJSON(ct string) bool {
-	if ct == "" {
+	if ct == "" || ct == "application/json" { // the usual cases, without parsing
 		return true
 	}
 	mt, _, err := mime.ParseMediaType(ct)
@@ -75,14 +75,17 @@ func badRequest(index int, field, format string, args ...any) *Error {
 
 // structured is the JSON form of one event; unknown members are extension
 // attributes, kept only as part of nothing: the keys do not read them.
+// Absent, null and empty attributes are all "" (check refuses a missing
+// required one); only time and data_base64 are pointers, as "" is
+// malformed for them.
 type structured struct {
-	ID              *string         `json:"id"`
-	Source          *string         `json:"source"`
-	SpecVersion     *string         `json:"specversion"`
-	Type            *string         `json:"type"`
-	Subject         *string         `json:"subject"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	SpecVersion     string          `json:"specversion"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject"`
 	Time            *string         `json:"time"`
-	DataContentType *string         `json:"datacontenttype"`
+	DataContentType string          `json:"datacontenttype"`
 	Data            json.RawMessage `json:"data"`
 	DataBase64      *string         `json:"data_base64"`
 }
@@ -191,19 +194,13 @@ func decodeStructured(index int, body []byte) (Event, error) {
 }
 
 func fromStructured(index int, s *structured) (Event, error) {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
 	e := Event{
-		ID:              str(s.ID),
-		Source:          str(s.Source),
-		SpecVersion:     str(s.SpecVersion),
-		Type:            str(s.Type),
-		Subject:         str(s.Subject),
-		DataContentType: str(s.DataContentType),
+		ID:              s.ID,
+		Source:          s.Source,
+		SpecVersion:     s.SpecVersion,
+		Type:            s.Type,
+		Subject:         s.Subject,
+		DataContentType: s.DataContentType,
 	}
 	if err := e.check(index, ""); err != nil {
 		return e, err

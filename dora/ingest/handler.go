@@ -1,11 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -54,7 +54,12 @@ func Handler(a Appender, opts Options) http.Handler {
 			writeError(w, tooLarge(max))
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		var buf bytes.Buffer
+		if r.ContentLength > 0 {
+			buf.Grow(int(r.ContentLength) + 1) // read once, without regrowing
+		}
+		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
+		body := buf.Bytes()
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {

@@ -43,6 +43,7 @@ type statement struct {
 var (
 	insertEvents = statement{"events", `INSERT INTO events (source, id, type, subject, time, datacontenttype, data, data_base64, received) VALUES `,
 		` ON CONFLICT (source, id) DO NOTHING RETURNING source, id`, 9}
+	insertPlainEvents = statement{"plain events", insertEvents.head, ` ON CONFLICT (source, id) DO NOTHING`, 9}
 	insertDeployments = statement{"deployments", `INSERT INTO deployments (source, id, environment, team, service, kind, digest, at) VALUES `,
 		` ON CONFLICT (source, id) DO NOTHING`, 8}
 	upsertChanges = statement{"changes", `INSERT INTO changes (environment, service, sha, team, committed, deployed) VALUES `,
@@ -62,22 +63,27 @@ var (
 // (Open calls it: with SQLite's single writer connection, preparing inside
 // a transaction would wait for the connection the transaction holds).
 func (s *Store) prepare(ctx context.Context) error {
-	s.stmts = map[string]*sql.Stmt{}
-	for _, st := range []statement{insertEvents, insertDeployments, upsertChanges, upsertIncidents} {
+	s.stmts = map[stmtKey]*sql.Stmt{}
+	for _, st := range []statement{insertEvents, insertPlainEvents, insertDeployments, upsertChanges, upsertIncidents} {
 		for rows := chunk; rows >= 1; rows /= 2 {
 			p, err := s.w.PrepareContext(ctx, s.rebind(st.head+values(rows, st.cols)+st.tail))
 			if err != nil {
 				return fmt.Errorf("store: preparing %s: %w", st.what, err)
 			}
-			s.stmts[fmt.Sprintf("%s/%d", st.what, rows)] = p
+			s.stmts[stmtKey{st.what, rows}] = p
 		}
 	}
 	return nil
 }
 
+type stmtKey struct {
+	what string
+	rows int
+}
+
 // stmt returns st for rows rows bound to tx.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, st statement, rows int) (*sql.Stmt, error) {
-	p, ok := s.stmts[fmt.Sprintf("%s/%d", st.what, rows)]
+	p, ok := s.stmts[stmtKey{st.what, rows}]
 	if !ok {
 		return nil, fmt.Errorf("store: no prepared %s statement for %d rows", st.what, rows)
 	}
@@ -120,35 +126,69 @@ func retryable(err error) bool {
 }
 
 func (s *Store) appendOnce(ctx context.Context, uniq []*ingest.Event) (int, error) {
-	type key struct{ source, id string }
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
 
+	// Only the events the keys read (deployments and incidents, a few in
+	// a hundred) need to be known as new, to derive their facts once; the
+	// rest are inserted without RETURNING, counted by the rows affected.
+	var factual, plain []*ingest.Event
+	for _, e := range uniq {
+		if x, _ := e.Interpret(); x != nil {
+			factual = append(factual, e)
+		} else {
+			plain = append(plain, e)
+		}
+	}
 	received := s.now().UnixMicro()
-	var fresh []*ingest.Event
-	for start := 0; start < len(uniq); {
-		part := uniq[start : start+piece(len(uniq)-start)]
-		start += len(part)
-		args := make([]any, 0, len(part)*9)
+	args := make([]any, 0, min(len(uniq), chunk)*insertEvents.cols)
+	rowsOf := func(part []*ingest.Event) []any {
+		args = args[:0]
 		for _, e := range part {
-			data, b64 := string(e.Data), 0
-			if len(e.Data) > 0 && !e.JSONData() {
-				data, b64 = base64.StdEncoding.EncodeToString(e.Data), 1
-			}
 			var d any
+			b64 := 0
 			if len(e.Data) > 0 {
-				d = data
+				if e.JSONData() {
+					d = string(e.Data) // JSON text, stored as received (TEXT, not BLOB)
+				} else {
+					d, b64 = base64.StdEncoding.EncodeToString(e.Data), 1
+				}
 			}
 			args = append(args, e.Source, e.ID, e.Type, null(e.Subject), micros(e.Time), null(e.DataContentType), d, b64, received)
 		}
+		return args
+	}
+	added := 0
+	for start := 0; start < len(plain); {
+		part := plain[start : start+piece(len(plain)-start)]
+		start += len(part)
+		st, err := s.stmt(ctx, tx, insertPlainEvents, len(part))
+		if err != nil {
+			return 0, err
+		}
+		res, err := st.ExecContext(ctx, rowsOf(part)...)
+		if err != nil {
+			return 0, fmt.Errorf("store: inserting events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("store: inserting events: %w", err)
+		}
+		added += int(n)
+	}
+	type key struct{ source, id string }
+	var fresh []*ingest.Event
+	for start := 0; start < len(factual); {
+		part := factual[start : start+piece(len(factual)-start)]
+		start += len(part)
 		st, err := s.stmt(ctx, tx, insertEvents, len(part))
 		if err != nil {
 			return 0, err
 		}
-		rows, err := st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, rowsOf(part)...)
 		if err != nil {
 			return 0, fmt.Errorf("store: inserting events: %w", err)
 		}
@@ -161,10 +201,7 @@ func (s *Store) appendOnce(ctx context.Context, uniq []*ingest.Event) (int, erro
 			}
 			inserted[k] = true
 		}
-		if err := rows.Close(); err != nil {
-			return 0, fmt.Errorf("store: inserting events: %w", err)
-		}
-		if err := rows.Err(); err != nil {
+		if err := closeRows(rows); err != nil {
 			return 0, fmt.Errorf("store: inserting events: %w", err)
 		}
 		for _, e := range part {
@@ -173,21 +210,22 @@ func (s *Store) appendOnce(ctx context.Context, uniq []*ingest.Event) (int, erro
 			}
 		}
 	}
+	added += len(fresh)
 	f := factsOf(fresh)
 	if err := s.derive(ctx, tx, f); err != nil {
 		return 0, err
 	}
-	if s.postgres && len(fresh) > 0 {
+	if s.postgres && added > 0 {
 		// Last, so that the row's lock is held only until the commit.
-		if _, err := tx.ExecContext(ctx, `UPDATE revision SET events = events + $1 WHERE id = 1`, len(fresh)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE revision SET events = events + $1 WHERE id = 1`, added); err != nil {
 			return 0, fmt.Errorf("store: counting events: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: commit: %w", err)
 	}
-	s.mem.apply(f, len(fresh))
-	return len(fresh), nil
+	s.mem.apply(f, added)
+	return added, nil
 }
 
 // values returns "(?, ?), (?, ?)" for rows of n columns.

@@ -60,6 +60,11 @@ var migrations = [][]string{
 		`CREATE TABLE revision (id INTEGER PRIMARY KEY, events BIGINT NOT NULL)`,
 		`INSERT INTO revision (id, events) VALUES (1, 0)`,
 	},
+	{ // 2: the keys read the derived tables whole into the in-memory view,
+		// so these indexes were written on every ingest and never read.
+		`DROP INDEX IF EXISTS deployments_keys`,
+		`DROP INDEX IF EXISTS changes_keys`,
+	},
 }
 
 // SchemaVersion is the version Open migrates to.
