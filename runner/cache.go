@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/pavedhq/paved/internal/flock"
 )
 
 // cacheFormat is mixed into every key: bump it when the entry layout or the
@@ -110,7 +112,7 @@ func (c *Cache) lookup(key string, h *holds) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache entry %s: %w", dir, err)
 	}
-	if held, err := lockShared(f); err != nil || !held {
+	if held, err := flock.TryShared(f); err != nil || !held {
 		f.Close() // a prune is evicting it: a miss
 		return nil, err
 	}
@@ -165,7 +167,7 @@ func (c *Cache) stage(h *holds) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("staging cache entry: %w", err)
 	}
-	if held, err := lockShared(f); err != nil || !held {
+	if held, err := flock.TryShared(f); err != nil || !held {
 		f.Close()
 		return "", fmt.Errorf("staging cache entry %s: cannot lock it (%v)", dir, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pavedhq/paved/internal/flock"
 )
 
 // DefaultCacheMaxSize is the bound paved's front doors apply to the cache
@@ -52,9 +54,12 @@ func (p Pruned) String() string {
 // staleAfter is how old an unlocked staging directory must be before a
 // prune takes it for the leftover of a run that died. With flock, a live
 // run holds its staging directories locked, and this only covers the
-// moment between creating one and locking it.
+// moment between creating one and locking it. Without flock (not unix) a
+// prune cannot tell which entries a concurrent run holds: it removes staging
+// directories only by age, and an entry a run is reading may go (that run
+// fails and re-runs cleanly next time).
 var staleAfter = func() time.Duration {
-	if locksWork {
+	if flock.Works {
 		return time.Minute
 	}
 	return 24 * time.Hour
@@ -166,7 +171,7 @@ func (c *Cache) evictHeld(dir string) (bool, error) {
 		return false, fmt.Errorf("evicting cache entry %s: %w", dir, err)
 	}
 	defer f.Close()
-	if held, err := lockExclusive(f); err != nil || !held {
+	if held, err := flock.TryExclusive(f); err != nil || !held {
 		return false, err
 	}
 	return true, c.discard(dir)
@@ -216,7 +221,7 @@ func stagingAbandoned(path string, discarded bool) bool {
 	if err != nil {
 		return false
 	}
-	if discarded && locksWork {
+	if discarded && flock.Works {
 		return true // nobody uses a discarded entry; a prune died removing it
 	}
 	f, err := os.Open(filepath.Join(path, lockFile))
@@ -224,7 +229,7 @@ func stagingAbandoned(path string, discarded bool) bool {
 		return time.Since(info.ModTime()) > staleAfter
 	}
 	defer f.Close()
-	if held, err := lockExclusive(f); err != nil || !held {
+	if held, err := flock.TryExclusive(f); err != nil || !held {
 		return false
 	}
 	fi, err := f.Stat()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pavedhq/paved/internal/flock"
 )
 
 // writing is a cached step that writes size bytes under its key.
@@ -114,7 +116,7 @@ func TestPruneMaxAge(t *testing.T) {
 // writes: the entries it was served, and the staging directory of a step
 // still running.
 func TestPruneKeepsWhatARunHolds(t *testing.T) {
-	if !locksWork {
+	if !flock.Works {
 		t.Skip("no flock on this system: concurrent prunes are not protected")
 	}
 	c, _ := NewCache(t.TempDir())

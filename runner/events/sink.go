@@ -18,6 +18,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/binding/format"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/pavedhq/paved/internal/flock"
 )
 
 // TokenEnv holds the bearer token sent to HTTP sinks. It is read from the
@@ -228,7 +229,7 @@ func (f *fileSink) Send(_ context.Context, ev *Event) error {
 		return fmt.Errorf("events file %s: %w", f.path, err)
 	}
 	defer fh.Close()
-	if err := lockWait(fh); err != nil {
+	if err := flock.Exclusive(fh); err != nil {
 		return fmt.Errorf("events file %s: %w", f.path, err)
 	}
 	if _, err := fh.Write(append(b, '\n')); err != nil {

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pavedhq/paved/internal/flock"
 )
 
 // DefaultMaxSpool bounds the spool: about twenty thousand typical events.
@@ -373,7 +375,10 @@ func (s *Spool) deliverOne(ctx context.Context, sink Sink, e Entry) (bool, error
 		return false, fmt.Errorf("events spool: %w", err)
 	}
 	defer f.Close()
-	locked, err := lockTry(f)
+	// Without flock (not unix) two processes flushing at once may both send
+	// an entry: ids are stable, so a receiver that de-duplicates on
+	// (source, id) still stores it once.
+	locked, err := flock.TryExclusive(f)
 	if err != nil || !locked {
 		return false, err
 	}
