@@ -11,9 +11,6 @@ func newDora() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	c.AddCommand(newDoraServe(), newDoraMetrics(), newDoraExport())
-	for _, sub := range doraSubcommands {
-		c.AddCommand(sub())
-	}
+	c.AddCommand(newDoraServe(), newDoraMetrics(), newDoraExport(), newDoraIncident())
 	return c
 }

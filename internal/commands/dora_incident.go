@@ -14,10 +14,6 @@ import (
 	"github.com/pavedhq/paved/runner/events"
 )
 
-// doraSubcommands are the verbs under paved dora; the collector's serve,
-// metrics and export join them where paved dora is made.
-var doraSubcommands = []func() *cobra.Command{newDoraIncident}
-
 func newDoraIncident() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "incident",
