@@ -43,10 +43,10 @@ func (c RuntimeConfig) Validate() error {
 		}
 	}
 	if c.User != "" && !userRef.MatchString(c.User) {
-		return fmt.Errorf("user %q: want uid[:gid] or name[:group], such as 65532:65532", c.User)
+		return fmt.Errorf("user: %q: want uid[:gid] or name[:group], such as 65532:65532", c.User)
 	}
 	if w := c.WorkingDir; w != "" && (!path.IsAbs(w) || strings.ContainsRune(w, 0)) {
-		return fmt.Errorf("workdir %q: want an absolute path in the image", w)
+		return fmt.Errorf("workdir: %q: want an absolute path in the image", w)
 	}
 	return nil
 }

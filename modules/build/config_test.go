@@ -54,9 +54,9 @@ func TestRuntimeConfigValidate(t *testing.T) {
 		{RuntimeConfig{Ports: []string{"080"}}, `ports[0]: "080"`},
 		{RuntimeConfig{Ports: []string{"80/icmp"}}, `ports[0]: "80/icmp": protocol "icmp"`},
 		{RuntimeConfig{Labels: map[string]string{" ": "x"}}, "labels: an empty key"},
-		{RuntimeConfig{User: "a b"}, `user "a b"`},
-		{RuntimeConfig{User: "1:2:3"}, `user "1:2:3"`},
-		{RuntimeConfig{WorkingDir: "srv"}, `workdir "srv": want an absolute path`},
+		{RuntimeConfig{User: "a b"}, `user: "a b"`},
+		{RuntimeConfig{User: "1:2:3"}, `user: "1:2:3"`},
+		{RuntimeConfig{WorkingDir: "srv"}, `workdir: "srv": want an absolute path`},
 	}
 	for _, tt := range tests {
 		err := tt.rc.Validate()

@@ -166,22 +166,22 @@ func ValidFile(f File) error {
 		return errors.New("src: a glob of files in the service is needed, such as static/*")
 	}
 	if !fs.ValidPath(strings.TrimSuffix(f.Source, "/")) {
-		return fmt.Errorf("src %q: want a path inside the service, slash-separated, without . or .. elements", f.Source)
+		return fmt.Errorf("src: %q: want a path inside the service, slash-separated, without . or .. elements", f.Source)
 	}
 	if _, err := path.Match(f.Source, ""); err != nil {
-		return fmt.Errorf("src %q: %w", f.Source, err)
+		return fmt.Errorf("src: %q: %w", f.Source, err)
 	}
 	if !path.IsAbs(f.Dest) {
-		return fmt.Errorf("dst %q: want an absolute path in the image, such as /srv/static/", f.Dest)
+		return fmt.Errorf("dst: %q: want an absolute path in the image, such as /srv/static/", f.Dest)
 	}
 	if path.Clean(f.Dest) == "/" {
-		return fmt.Errorf("dst %q: name a directory below /", f.Dest)
+		return fmt.Errorf("dst: %q: name a directory below /", f.Dest)
 	}
 	if strings.ContainsAny(f.Dest, "\x00\\") {
-		return fmt.Errorf("dst %q: holds a NUL or a backslash", f.Dest)
+		return fmt.Errorf("dst: %q: holds a NUL or a backslash", f.Dest)
 	}
 	if f.Mode&^fs.ModePerm != 0 {
-		return fmt.Errorf("mode %#o: only permission bits (0 to 0777) may be set", uint32(f.Mode))
+		return fmt.Errorf("mode: %#o: only permission bits (0 to 0777) may be set", uint32(f.Mode))
 	}
 	return nil
 }

@@ -64,9 +64,10 @@ func RenderLdflags(tmpls []string, d LdflagsData) ([]string, error) {
 }
 
 func parseLdflag(i int, s string) (*template.Template, error) {
-	t, err := template.New(fmt.Sprintf("ldflags[%d]", i)).Option("missingkey=error").Parse(s)
+	name := fmt.Sprintf("ldflags[%d]", i)
+	t, err := template.New(name).Option("missingkey=error").Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("ldflags[%d]: %s", i, strings.TrimPrefix(err.Error(), "template: "))
+		return nil, fmt.Errorf("%s: line %s", name, strings.TrimPrefix(err.Error(), "template: "+name+":"))
 	}
 	return t, nil
 }

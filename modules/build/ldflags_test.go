@@ -19,7 +19,7 @@ func TestRenderLdflags(t *testing.T) {
 	}
 
 	for _, tt := range []struct{ tmpl, wantErr string }{
-		{"-X main.v={{.Version", "ldflags[1]: ldflags[1]:1: unclosed action"},
+		{"-X main.v={{.Version", "ldflags[1]: line 1: unclosed action"},
 		{"-X main.v={{.Tag}}", `ldflags[1]: at <.Tag>: can't evaluate field Tag`},
 		{"-X main.v={{.Env.NOPE}}", `ldflags[1]: at <.Env.NOPE>: map has no entry for key "NOPE" (the environment lacks that variable)`},
 		{"-X main.v={{template \"x\"}}", `ldflags[1]`},

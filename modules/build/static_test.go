@@ -242,11 +242,11 @@ func TestStaticFilesErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"no match", []File{{Source: "static/*.css", Dest: "/srv/"}}, `files[0].src "static/*.css": matches no file`},
-		{"bad glob", []File{{Source: "static/[", Dest: "/srv/"}}, `files[0]: src "static/[": syntax error in pattern`},
-		{"leaves the service", []File{{Source: "../x", Dest: "/srv/"}}, `files[0]: src "../x": want a path inside the service`},
-		{"absolute src", []File{{Source: "/etc/passwd", Dest: "/srv/"}}, `files[0]: src "/etc/passwd"`},
-		{"relative dst", []File{{Source: "static/a.txt", Dest: "srv/a"}}, `files[0]: dst "srv/a": want an absolute path`},
-		{"root dst", []File{{Source: "static/a.txt", Dest: "/"}}, `files[0]: dst "/": name a directory below /`},
+		{"bad glob", []File{{Source: "static/[", Dest: "/srv/"}}, `files[0]: src: "static/[": syntax error in pattern`},
+		{"leaves the service", []File{{Source: "../x", Dest: "/srv/"}}, `files[0]: src: "../x": want a path inside the service`},
+		{"absolute src", []File{{Source: "/etc/passwd", Dest: "/srv/"}}, `files[0]: src: "/etc/passwd"`},
+		{"relative dst", []File{{Source: "static/a.txt", Dest: "srv/a"}}, `files[0]: dst: "srv/a": want an absolute path`},
+		{"root dst", []File{{Source: "static/a.txt", Dest: "/"}}, `files[0]: dst: "/": name a directory below /`},
 		{"setuid", []File{{Source: "static/a.txt", Dest: "/a", Mode: fs.ModeSetuid | 0o755}}, "files[0]: mode"},
 		{"link out of the service", []File{{Source: "static/link", Dest: "/x"}}, "static/link: path escapes from parent"},
 		{"dir link out of the service", []File{{Source: "linkdir/secret", Dest: "/x"}}, "linkdir/secret: path escapes from parent"},
