@@ -46,6 +46,10 @@ type Config struct {
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
 	Events []string `yaml:"events"`
+
+	// Image contents and runtime (files, ldflags, container): see
+	// ImageSettings. Kept in one block, validated by validateImage.
+	ImageSettings `yaml:",inline"`
 }
 
 // BinaryConfig is one program of an image.
@@ -165,10 +169,13 @@ func ParseConfig(b []byte) (Config, error) {
 }
 
 // sectionOf names nested structs in errors the way the file spells them.
-var sectionOf = map[string]string{"BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
+var sectionOf = map[string]string{"FileConfig": "files[]", "ContainerConfig": "container", "BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
 
 func (c Config) validate() error {
 	if err := c.validateBinaries(); err != nil {
+		return err
+	}
+	if err := c.ImageSettings.validate(); err != nil {
 		return err
 	}
 	if c.Toolchain != "" {

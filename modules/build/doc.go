@@ -6,6 +6,13 @@
 // image index whose digest depends only on the source, the toolchain, the
 // base and the Options: every timestamp comes from Options.Created.
 //
+// FindMain picks the main package of the usual layouts (the root, or the
+// one under cmd/). Files under kodata/ beside a main package and
+// Options.Files go into one layer of static files (StaticFiles);
+// RenderLdflags fills GoReleaser-style ldflags templates; RuntimeConfig
+// sets the env, ports, labels, user and working directory the image runs
+// with.
+//
 // Minimal is paved's own base, assembled in code (CA bundle, a nonroot user,
 // time zone data); Remote and ParseBase name any registry image or index
 // instead. Publish writes an index to a registry repository or an OCI image

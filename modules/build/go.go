@@ -34,12 +34,22 @@ type Options struct {
 	Version     string            // linked as main.version when not empty
 	Annotations map[string]string // extra OCI annotations on the index and each manifest
 	Env         []string          // extra environment for go build; CGO_ENABLED=0 unless set here
+	// Files puts files of the service into the image, in one layer below
+	// the binaries with the main packages' kodata/ (see StaticFiles).
+	Files []File
+	// Ldflags are more linker flags (rendered: see RenderLdflags), after
+	// -s -w. When set they replace the -X main.version=Version default.
+	Ldflags []string
+	// Config is how the image runs, over paved's defaults.
+	Config RuntimeConfig
 	// HostLast compiles the host's platform after the others. A go test
 	// running beside the build (modules/test compiles with the same flags)
 	// then compiles the host's dependencies once, for both, instead of
 	// twice at the same time; with Go's build cache empty that is a third
 	// of the work.
 	HostLast bool
+
+	kodata bool // a kodata/ directory is laid: set KO_DATA_PATH
 }
 
 // Binary is one program of an image.
@@ -76,6 +86,14 @@ func (o Options) withDefaults(ctx context.Context) (Options, error) {
 	if o.Toolchain != "" {
 		if err := ValidToolchain(o.Toolchain); err != nil {
 			return o, err
+		}
+	}
+	if err := o.Config.Validate(); err != nil {
+		return o, err
+	}
+	for i, f := range o.Files {
+		if err := ValidFile(f); err != nil {
+			return o, fmt.Errorf("files[%d]: %w", i, err)
 		}
 	}
 	if len(o.Binaries) == 0 {
@@ -180,7 +198,9 @@ func platformEnv(p v1.Platform) []string {
 func compile(ctx context.Context, o Options, b Binary, p v1.Platform, dir string) (string, error) {
 	out := filepath.Join(dir, b.Name)
 	ldflags := "-s -w"
-	if o.Version != "" {
+	if len(o.Ldflags) > 0 {
+		ldflags += " " + strings.Join(o.Ldflags, " ")
+	} else if o.Version != "" {
 		x, err := quoteFlag("main.version=" + o.Version)
 		if err != nil {
 			return "", err

@@ -52,6 +52,10 @@ func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
 	if err != nil {
 		return nil, err
 	}
+	static, err := staticLayer(&o)
+	if err != nil {
+		return nil, err
+	}
 
 	tmp, err := os.MkdirTemp("", "paved-build-")
 	if err != nil {
@@ -89,7 +93,7 @@ func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				return err
 			}
-			img, err := image(ctx, gctx, o, p, dir, compiled)
+			img, err := image(ctx, gctx, o, p, dir, static, compiled)
 			imgs[i] = img
 			return err
 		})
@@ -110,6 +114,45 @@ func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
 	return mutate.Annotations(idx, annotations(o, baseDigest)).(v1.ImageIndex), nil
 }
 
+// staticLayer is the layer of the service's static files, the same for
+// every platform; nil when there are none. It also notes in o whether a
+// kodata/ directory was laid, for KO_DATA_PATH.
+func staticLayer(o *Options) (*mutate.Addendum, error) {
+	files, err := StaticFiles(*o)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	taken := map[string]string{}
+	for _, b := range o.Binaries {
+		taken[AppDir+"/"+b.Name] = "binary " + b.Name
+	}
+	for _, f := range files {
+		for p, what := range taken {
+			if within(f.Path, p) || within(p, f.Path) {
+				return nil, fmt.Errorf("static file %s (from %s) is in the way of the %s, %s", f.Path, f.Source, what, p)
+			}
+		}
+		if o.Toolchain != "" && within(f.Path, ToolchainDir) {
+			return nil, fmt.Errorf("static file %s (from %s) is inside the Go toolchain's %s", f.Path, f.Source, ToolchainDir)
+		}
+		if strings.HasPrefix(f.Path, KoDataPath+"/") {
+			o.kodata = true
+		}
+	}
+	l, err := newLayer(staticEntries(o.Dir, files), o.Created)
+	if err != nil {
+		return nil, fmt.Errorf("static files layer: %w", err)
+	}
+	return &mutate.Addendum{Layer: l, MediaType: types.OCILayer,
+		History: v1.History{Created: v1.Time{Time: o.Created}, CreatedBy: "paved build.Go", Comment: fmt.Sprintf("%d static files", len(files))}}, nil
+}
+
+// within reports whether p is dir or below it.
+func within(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+
 // isHost reports whether p is the platform this process runs on, whose
 // compiled packages a go test on this machine shares.
 func isHost(p v1.Platform) bool {
@@ -119,7 +162,7 @@ func isHost(p v1.Platform) bool {
 // image builds the service image for one platform. The compile stops with
 // buildCtx (when another platform fails); the base is fetched with ctx,
 // because a remote base reads its layers lazily, after Go returns.
-func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string, compiled func()) (v1.Image, error) {
+func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string, static *mutate.Addendum, compiled func()) (v1.Image, error) {
 	var adds []mutate.Addendum
 	created := v1.Time{Time: o.Created}
 	if o.Toolchain != "" {
@@ -133,6 +176,9 @@ func image(ctx, buildCtx context.Context, o Options, p v1.Platform, dir string, 
 		}
 		adds = append(adds, mutate.Addendum{Layer: l, MediaType: types.OCILayer,
 			History: v1.History{Created: created, CreatedBy: "paved build.Go", Comment: ToolchainDir + " " + tc.Module + " " + tc.Sum}})
+	}
+	if static != nil {
+		adds = append(adds, *static)
 	}
 	for _, b := range o.Binaries {
 		bin, err := compile(buildCtx, o, b, p, dir)
@@ -214,6 +260,10 @@ func configure(cf *v1.ConfigFile, o Options, p v1.Platform, labels map[string]st
 	if o.Toolchain != "" {
 		c.Env = toolchainEnv(c.Env)
 	}
+	if o.kodata {
+		c.Env = setEnv(c.Env, "KO_DATA_PATH="+KoDataPath)
+	}
+	o.Config.apply(c)
 	if c.Labels == nil {
 		c.Labels = map[string]string{}
 	}

@@ -77,7 +77,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		// The tests compile the host's packages as the build does; let
 		// them, and have the build reuse them.
 		bopts.HostLast = withTest
-		g.Add(&buildStep{opts: bopts})
+		g.Add(&buildStep{opts: bopts, ldflags: cfg.Ldflags})
 		publishNeeds := append(needs, "build")
 		if withSupplyChain {
 			scfg, err := scanConfig(r, o)
@@ -106,7 +106,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			}
 			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
 			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
-				Context: r.Context, Platforms: platforms, Main: mainPackages(cfg), GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
+				Context: r.Context, Platforms: platforms, Main: mainPackages(bopts), GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
 				BuilderID: builderID(r.Context), PavedVersion: pavedVersion()}}, "publish", "sbom", "build")
 		case withSupplyChain:
 			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
@@ -189,17 +189,33 @@ func builderID(rc runner.RunContext) string {
 	return "https://github.com/pavedhq/paved/builders/" + rc.Environment + "@v1"
 }
 
-// mainPackages is what provenance records as built: main, or the main
-// packages of binaries:, comma-separated.
-func mainPackages(cfg pipelines.Config) string {
-	if len(cfg.Binaries) == 0 {
-		return cfg.Main
+// mainPackages is what provenance records as built: the main package (as
+// found when paved.yaml names none), or those of binaries:, comma-separated.
+func mainPackages(o build.Options) string {
+	if len(o.Binaries) == 0 {
+		return o.Main
 	}
-	mains := make([]string, len(cfg.Binaries))
-	for i, b := range cfg.Binaries {
+	mains := make([]string, len(o.Binaries))
+	for i, b := range o.Binaries {
 		mains[i] = b.Main
 	}
 	return strings.Join(mains, ",")
+}
+
+// configuredMains is mainPackages for a run that does not build: the
+// image was built elsewhere, so a main that cannot be found leaves
+// paved.yaml's (".") in the provenance rather than failing it.
+func configuredMains(r *pipelines.Run) string {
+	o := build.Options{Main: r.Config.Main}
+	for _, b := range r.Config.Binaries {
+		o.Binaries = append(o.Binaries, build.Binary{Main: b.Main, Name: b.Name})
+	}
+	if len(o.Binaries) == 0 && o.Main == "." {
+		if m, err := build.FindMain(r.Context.Dir); err == nil {
+			o.Main = m
+		}
+	}
+	return mainPackages(o)
 }
 
 func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) {
@@ -228,10 +244,9 @@ func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) 
 	if r.Context.Repo != "" {
 		ann["org.opencontainers.image.source"] = runner.RedactURL(r.Context.Repo)
 	}
-	version := "dev"
+	version := serviceVersion(r.Context)
 	if c := r.Context.Commit; c != "" {
 		ann["org.opencontainers.image.revision"] = c
-		version = c[:min(12, len(c))]
 	}
 	ann["org.opencontainers.image.version"] = version
 	if cfg.Service != "" {
@@ -241,10 +256,69 @@ func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) 
 	for _, b := range cfg.Binaries {
 		bins = append(bins, build.Binary{Main: b.Main, Name: b.Name})
 	}
-	return build.Options{
-		Dir: r.Context.Dir, Main: cfg.Main, Binaries: bins, Entrypoint: cfg.Entrypoint, Toolchain: cfg.Toolchain,
+	main := cfg.Main
+	if len(bins) == 0 && main == "." {
+		m, err := findMain(r.Context.Dir)
+		if err != nil {
+			return build.Options{}, err
+		}
+		main = m
+	}
+	opts := build.Options{
+		Dir: r.Context.Dir, Main: main, Binaries: bins, Entrypoint: cfg.Entrypoint, Toolchain: cfg.Toolchain,
 		Platforms: ps, Base: base, Created: r.Context.Changed, Version: version, Annotations: ann,
-	}, nil
+		Config: cfg.Container.Runtime(),
+	}
+	for _, f := range cfg.Files {
+		opts.Files = append(opts.Files, f.File())
+	}
+	if len(cfg.Ldflags) > 0 {
+		data := build.NewLdflagsData(version, r.Context.Commit, r.Context.Changed, os.Environ())
+		flags, err := build.RenderLdflags(cfg.Ldflags, data)
+		if err != nil {
+			field, msg, _ := strings.Cut(err.Error(), ": ")
+			return build.Options{}, &pipelines.ConfigError{Field: pipelines.ConfigFile + ": " + field, Msg: msg}
+		}
+		opts.Ldflags = flags
+	}
+	return opts, nil
+}
+
+// serviceVersion is what {{.Version}} and the version annotation say: a
+// release tag without its leading v (GoReleaser's .Version), else the
+// commit's first 12 hex digits, else dev.
+func serviceVersion(rc runner.RunContext) string {
+	if tag, ok := strings.CutPrefix(rc.Ref, "refs/tags/"); ok && tag != "" {
+		return strings.TrimPrefix(tag, "v")
+	}
+	if c := rc.Commit; c != "" {
+		return c[:min(12, len(c))]
+	}
+	return "dev"
+}
+
+// findMain is the main package when paved.yaml names none: the service's
+// root, else the only one under cmd/. With several, the error lists them
+// and the lines that choose.
+func findMain(dir string) (string, error) {
+	m, err := build.FindMain(dir)
+	var many *build.ManyMainsError
+	var none *build.NoMainError
+	switch {
+	case errors.As(err, &many):
+		var b strings.Builder
+		fmt.Fprintf(&b, "the service's root is not a main package, and cmd/ holds %d: %s. Name the one to build in %s:\n  main: %s\nor put them all in the image (the first is the entrypoint):\n  binaries:\n",
+			len(many.Candidates), strings.Join(many.Candidates, ", "), pipelines.ConfigFile, many.Candidates[0])
+		for _, c := range many.Candidates {
+			fmt.Fprintf(&b, "    - {main: %s}\n", c)
+		}
+		return "", &pipelines.ConfigError{Field: pipelines.ConfigFile + ": main", Msg: strings.TrimSuffix(b.String(), "\n")}
+	case errors.As(err, &none):
+		return "", &pipelines.ConfigError{Field: pipelines.ConfigFile + ": main", Msg: "no main package at the service's root nor in cmd/*/: name the service's main package, such as main: ./server"}
+	case err != nil:
+		return "", &pipelines.ConfigError{Field: "--source", Msg: err.Error()}
+	}
+	return m, nil
 }
 
 func publishTarget(r *pipelines.Run, o pipelines.Options) (build.Target, []string, error) {

@@ -118,7 +118,7 @@ func planVerb(ctx context.Context, step string, o pipelines.Options, v verb) (*p
 		}
 		// Platforms come from the image itself: the pull step's value.
 		g.Add(&attestStep{secrets: workerSecrets(o.Signing), exec: o.Executor, from: from, cfg: AttestConfig{Sign: sc, Pipeline: step, RunID: r.ID,
-			Started: r.Started, Context: r.Context, Main: mainPackages(r.Config), GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
+			Started: r.Started, Context: r.Context, Main: configuredMains(r), GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
 			BuilderID: builderID(r.Context), PavedVersion: pavedVersion()}}, pullName, "sbom")
 	}
 	r.Graph = g
