@@ -46,6 +46,8 @@ type Config struct {
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
 	Events []string `yaml:"events"`
+	// Promote configures paved promote of the service (see promote.go).
+	Promote PromoteConfig `yaml:"promote"`
 
 	// Image contents and runtime (files, ldflags, container): see
 	// ImageSettings. Kept in one block, validated by validateImage.
@@ -169,7 +171,7 @@ func ParseConfig(b []byte) (Config, error) {
 }
 
 // sectionOf names nested structs in errors the way the file spells them.
-var sectionOf = map[string]string{"FileConfig": "files[]", "ContainerConfig": "container", "BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
+var sectionOf = map[string]string{"FileConfig": "files[]", "ContainerConfig": "container", "BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]", "PromoteConfig": "promote"}
 
 func (c Config) validate() error {
 	if err := c.validateBinaries(); err != nil {
@@ -217,6 +219,9 @@ func (c Config) validate() error {
 		if _, err := events.ParseSpec(e); err != nil {
 			return &ConfigError{Field: ConfigFile + ": events", Msg: err.Error()}
 		}
+	}
+	if err := c.Promote.validate(); err != nil {
+		return err
 	}
 	if c.Path != "" && Lookup(c.Path) == nil {
 		return &ConfigError{Field: ConfigFile + ": path", Msg: fmt.Sprintf("unknown golden path %q (known: %s)", c.Path, strings.Join(Names(), ", "))}

@@ -57,6 +57,7 @@ type result struct {
 	backend           string
 	events, requests  int
 	ingest, cpu       time.Duration // wall clock, and CPU time of this process (collector and senders)
+	mallocs           uint64        // heap allocations of this process over the ingest
 	query, queryMin   time.Duration
 	cold              time.Duration // the first query of a newly opened store
 	rows, totals, dep int
@@ -120,6 +121,7 @@ func run(teams, days int, seed uint64, batch, clients, queries int, pg bool, out
 			return fmt.Errorf("%s: %d totals, want one per service (%d)", d.name, r.totals, services)
 		}
 		results = append(results, r)
+		fmt.Printf("%s: ingest CPU %.1f µs and %.1f allocations per event\n", d.name, float64(r.cpu.Microseconds())/float64(r.events), float64(r.mallocs)/float64(r.events))
 		fmt.Printf("%s: ingest %d events in %s = %.0f events/s; four keys for %d teams (%d rows) median %s, min %s; first query after a restart %s\n",
 			d.name, r.events, r.ingest.Round(time.Millisecond), float64(r.events)/r.ingest.Seconds(), teams, r.rows, r.query.Round(time.Millisecond), r.queryMin.Round(time.Millisecond), r.cold.Round(time.Millisecond))
 	}
@@ -199,6 +201,9 @@ func bench(name, dsn string, bodies [][]byte, events, clients, queries int, q do
 		pprof.StartCPUProfile(f)
 		defer f.Close()
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs0 := ms.Mallocs
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	for range clients {
@@ -231,6 +236,8 @@ func bench(name, dsn string, bodies [][]byte, events, clients, queries int, q do
 	wg.Wait()
 	r.ingest = time.Since(t0)
 	r.cpu = cpuTime() - cpu0
+	runtime.ReadMemStats(&ms)
+	r.mallocs = ms.Mallocs - mallocs0
 	if *ingestProfile != "" {
 		pprof.StopCPUProfile()
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pavedhq/paved/internal/atomicfile"
 	"github.com/pavedhq/paved/modules/promote"
+	"github.com/pavedhq/paved/modules/promote/gitops"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/protocol"
 	"github.com/pavedhq/paved/runner/events"
@@ -295,6 +296,12 @@ func newPromote() *cobra.Command {
 				service = cfg.Service
 			}
 			req := promote.Request{From: from, To: to, Tags: tags, Policy: p, Service: service, SourceDir: g.SourceDir}
+			imageField := "--overlay-image (or promote.overlayImage in paved.yaml)"
+			if g.Name == "" && g.Dir != "" && cfg.Promote.OverlayImage != "" {
+				g.Name, imageField = cfg.Promote.OverlayImage, "paved.yaml: promote.overlayImage"
+			} else if g.Name != "" {
+				imageField = "--overlay-image"
+			}
 			if g.Dir != "" || g.Overlay != "" || g.Name != "" {
 				if g.Dir == "" || g.Overlay == "" {
 					return &UsageError{Err: errors.New("--gitops and --overlay go together (and --overlay-image needs them)")}
@@ -319,7 +326,12 @@ func newPromote() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runPromote(c, req, f.vulnDB, em, cfg.Team, report, asJSON)
+			err = runPromote(c, req, f.vulnDB, em, cfg.Team, report, asJSON)
+			// Which image the overlay should pin is the caller's to say.
+			if ne := (*gitops.ImageNameError)(nil); errors.As(err, &ne) {
+				return &UsageError{Err: fmt.Errorf("%s: %w", imageField, err)}
+			}
+			return err
 		},
 	}
 	fs := c.Flags()
@@ -330,7 +342,7 @@ func newPromote() *cobra.Command {
 	fs.StringVar(&service, "service", "", "service name for the deployment record (default: the destination's last path element)")
 	fs.StringVar(&g.Dir, "gitops", "", "local git checkout of the GitOps repository to bump")
 	fs.StringVar(&g.Overlay, "overlay", "", "kustomization.yaml or Helm values file in --gitops to set the image in")
-	fs.StringVar(&g.Name, "overlay-image", "", "the image in the overlay: kustomize images: entry name or Helm values path (default: the entry naming --to, or image)")
+	fs.StringVar(&g.Name, "overlay-image", "", "the image in the overlay: the image name the kustomize bases use (its images: entry is edited, or added), or a Helm values path (default: promote.overlayImage in paved.yaml, else the entry naming --to, else the one image the bases run; for Helm, image)")
 	fs.StringVar(&g.SourceDir, "source", "", "the service's directory: its paved.yaml names the signer when neither the policy nor a flag does (default .), and with --gitops, a checkout to list every commit the deployment brings")
 	fs.StringVar(&g.Branch, "branch", "", "branch to commit the bump on (default paved/promote-<service>-<digest>)")
 	fs.StringVar(&g.Remote, "push", "", "git remote to push the branch to")

@@ -15,18 +15,23 @@
 // merge key) is an error, never a reformatted file. So a bump changes one
 // line; the exceptions are documented where they happen (a missing
 // digest: key in a kustomize entry adds one line; an entry whose newName
-// must change as well changes two). A line added after a last line that
-// has no line break gives that line one, which git shows as a change.
+// must change as well changes two; a kustomization with no entry for the
+// image gets one, whose lines are inserted and nothing else changes). A
+// line added after a last line that has no line break gives that line
+// one, which git shows as a change.
 //
 // # Which image
 //
 // In a kustomization, the images: entry whose name is the one given, or
 // else whose name or newName is the promoted repository, exactly as
-// written. In Helm values, the node at a dotted path (default "image"),
-// whose repository, if it has one, must be the promoted repository.
-// Nothing is ever appended: an overlay without the image is an error
-// wrapping ErrImageNotFound, since production overlays should say
-// explicitly what they run.
+// written. When there is none, an entry is added, as kustomize edit set
+// image does; its name is the one given or else the one Run finds in the
+// overlay's bases at the same commit (see BaseImages): the image their
+// workloads run, when that is unambiguous. Otherwise the error is an
+// ImageNameError listing the candidates. In Helm values, the node at a
+// dotted path (default "image"), whose repository, if it has one, must be
+// the promoted repository; values without it are an error wrapping
+// ErrImageNotFound, since a chart's values are its own to lay out.
 //
 // # Commits
 //

@@ -91,7 +91,8 @@ func FuzzKustomizeEntry(f *testing.F) {
 }
 
 // checkKustomize: the edit is refused, or is a one-line (two when newName
-// must change) edit after which kustomize reads the digest.
+// must change) edit, or adds an entry and nothing else, after which
+// kustomize reads the digest.
 func checkKustomize(t *testing.T, data []byte, name string) {
 	t.Helper()
 	e, err := SetKustomizeImage(data, name, api)
@@ -99,7 +100,15 @@ func checkKustomize(t *testing.T, data []byte, name string) {
 		refusedByPlan(t, data, err)
 		return
 	}
-	checkEdit(t, data, e, 2, func(b []byte) (*Edit, error) { return SetKustomizeImage(b, name, api) })
+	again := func(b []byte) (*Edit, error) { return SetKustomizeImage(b, name, api) }
+	if e.Added {
+		checkAdded(t, data, e, name)
+		if e2, err := again(e.Output); err != nil || e2.Changed {
+			t.Fatalf("second edit: changed=%v, %v\n%q", e2 != nil && e2.Changed, err, e.Output)
+		}
+	} else {
+		checkEdit(t, data, e, 2, again)
+	}
 	if !e.Changed {
 		return
 	}

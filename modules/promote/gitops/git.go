@@ -135,6 +135,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, "", err
 		}
 		e, err := SetImage(data, kind, opts.Name, opts.Image)
+		// An overlay without an entry for the image gets one, named as the
+		// bases at the same commit name the image.
+		if kind == Kustomize && (opts.Name == "" && errors.Is(err, ErrImageNotFound) || err == nil && e.Added) {
+			fsys, ferr := g.commitFS(ctx, commit)
+			if ferr != nil {
+				return nil, "", ferr
+			}
+			name, refs, nerr := baseImageName(fsys, res.File, data, opts.Name, opts.Image)
+			if nerr != nil {
+				return nil, "", nerr
+			}
+			if e, err = SetImage(data, kind, name, opts.Image); err == nil && len(refs) == 1 {
+				e.OldRef = refs[0] // what ran before
+			}
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("overlay %s at %.12s: %w", res.File, commit, err)
 		}

@@ -9,8 +9,8 @@ import (
 )
 
 // ErrImageNotFound is wrapped by the errors that say the overlay has no
-// place for the image. Production overlays are explicit: nothing is
-// appended for an image they do not already list.
+// place for the image: a kustomization without an entry for it when no
+// image name was given to add one, or Helm values without the path.
 var ErrImageNotFound = errors.New("image not found in the overlay")
 
 // SetKustomizeImage pins img in the images: list of a kustomization file.
@@ -24,6 +24,14 @@ var ErrImageNotFound = errors.New("image not found in the overlay")
 //     render a tag next to a digest as tag@digest, and the tag would then
 //     name the old build);
 //   - otherwise a digest: line is added after the entry's last field.
+//
+// When no entry matches and name is given, an entry is added, as
+// kustomize edit set image does: name, newName (when name is not
+// img.Repository) and digest, appended to the images: list, or under a
+// new images: key at the end of the file when there is none. Those lines
+// are the whole diff (see addKustomizeImage). With name "" and no match,
+// the error wraps ErrImageNotFound: the caller can find the name the
+// bases use (BaseImages) and try again with it.
 //
 // Each is a one-line change. When the entry would render another
 // repository than img.Repository (its newName, or its name when it has no
@@ -42,15 +50,19 @@ func SetKustomizeImage(data []byte, name string, img Image) (*Edit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if images == nil || images.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%w: there is no images: list to pin %s in", ErrImageNotFound, img.Repository)
+	if images != nil && images.Kind != yaml.SequenceNode && (images.Kind != yaml.ScalarNode || images.ShortTag() != "!!null") {
+		return nil, fmt.Errorf("line %d: images: is a %s, not a list", images.Line, kindName(images))
 	}
 	want := "name or newName " + img.Repository
 	if name != "" {
 		want = "name " + name
 	}
 	var entry *yaml.Node
-	for _, e := range images.Content {
+	var entries []*yaml.Node
+	if images != nil && images.Kind == yaml.SequenceNode {
+		entries = images.Content
+	}
+	for _, e := range entries {
 		if e.Kind != yaml.MappingNode {
 			continue
 		}
@@ -63,7 +75,13 @@ func SetKustomizeImage(data []byte, name string, img Image) (*Edit, error) {
 		entry = e
 	}
 	if entry == nil {
-		return nil, fmt.Errorf("%w: no images: entry has %s", ErrImageNotFound, want)
+		if name == "" {
+			if images == nil {
+				return nil, fmt.Errorf("%w: there is no images: list to pin %s in, and no image name to add an entry for", ErrImageNotFound, img.Repository)
+			}
+			return nil, fmt.Errorf("%w: no images: entry has %s, and no image name to add an entry for", ErrImageNotFound, want)
+		}
+		return addKustomizeImage(d, images, name, img)
 	}
 
 	var f [4]struct{ k, v *yaml.Node }

@@ -199,10 +199,8 @@ func TestSetKustomizeImageErrors(t *testing.T) {
 	}{
 		{name: "no entry", in: kustomization, img: Image{Repository: "ghcr.io/acme/billing", Digest: newDigest},
 			want: []string{"ghcr.io/acme/billing"}, is: ErrImageNotFound},
-		{name: "no entry by name", in: kustomization, entry: "billing", img: api,
-			want: []string{"name billing"}, is: ErrImageNotFound},
-		{name: "no images list", in: "resources: [a]\n", img: api, want: []string{"no images: list"}, is: ErrImageNotFound},
-		{name: "images not a list", in: "images: {name: x}\n", img: api, want: []string{"no images: list"}, is: ErrImageNotFound},
+		{name: "no images list", in: "resources: [a]\n", img: api, want: []string{"no images: list", "no image name"}, is: ErrImageNotFound},
+		{name: "images not a list", in: "images: {name: x}\n", img: api, want: []string{"images: is a mapping, not a list"}},
 		{name: "ambiguous", in: "images:\n- name: ghcr.io/acme/api\n- name: x\n  newName: ghcr.io/acme/api\n", img: api,
 			want: []string{"lines 2 and 3", "ambiguous"}},
 		{name: "top level list", in: "- images\n", img: api, want: []string{"not a mapping"}},

@@ -19,6 +19,9 @@ type Edit struct {
 	// itself when Changed is false.
 	Output  []byte
 	Changed bool
+	// Added says the edit added an images: entry to a kustomization that
+	// had none for the image: the entry's lines are the whole diff.
+	Added bool
 	// OldRef is what the overlay pinned before: repo:tag, repo@digest or
 	// repo:tag@digest (the repository is the promoted one when the
 	// overlay does not name it). NewRef is what it pins now.
@@ -147,6 +150,12 @@ func (d *document) offset(line, col int) (int, error) {
 // scalar (key: with nothing after it) has an empty span right after its
 // key's colon, which is where its text goes.
 func (d *document) span(n *yaml.Node, key *yaml.Node) (int, int, error) {
+	return d.scalarSpan(n, key, false)
+}
+
+// scalarSpan is span; with props, a value's tag and anchor are skipped
+// rather than refused (to find where a value ends, not to replace it).
+func (d *document) scalarSpan(n *yaml.Node, key *yaml.Node, props bool) (int, int, error) {
 	if n.Kind == yaml.AliasNode {
 		return 0, 0, fmt.Errorf("line %d: the value is an alias (*%s); pin the image where the anchor is", n.Line, n.Value)
 	}
@@ -162,6 +171,17 @@ func (d *document) span(n *yaml.Node, key *yaml.Node) (int, int, error) {
 	}
 	end := d.lineEnd(start)
 	line := d.src[start:end]
+	for props && len(line) > 0 && (line[0] == '!' || line[0] == '&') {
+		// A property is one token; the value follows after spaces.
+		i := bytes.IndexAny(line, " \t")
+		if i < 0 {
+			return 0, 0, fmt.Errorf("line %d: the value is not on its tag's or anchor's line", n.Line)
+		}
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		start, line = start+i, line[i:]
+	}
 	if len(line) > 0 && (line[0] == '!' || line[0] == '&' || line[0] == '*') {
 		return 0, 0, fmt.Errorf("line %d: the value has a tag or an anchor; remove it so the value can be changed in place", n.Line)
 	}
