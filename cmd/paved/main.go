@@ -12,6 +12,7 @@ import (
 	pavedversion "github.com/pavedhq/paved/internal/version"
 
 	// The golden paths this binary offers.
+	_ "github.com/pavedhq/paved/pipelines/frontend"
 	_ "github.com/pavedhq/paved/pipelines/goservice"
 )
 
