@@ -222,6 +222,9 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	}
 
 	a := s.assembly
+	if a.Base == nil {
+		a.Base = build.Minimal()
+	}
 	servers, err := serverLayers(ctx, filepath.Join(tmp, "server"), a.Platforms)
 	if err != nil {
 		return nil, err
