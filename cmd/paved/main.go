@@ -12,7 +12,9 @@ import (
 	pavedversion "github.com/pavedhq/paved/internal/version"
 
 	// The golden paths this binary offers.
+	_ "github.com/pavedhq/paved/pipelines/frontend"
 	_ "github.com/pavedhq/paved/pipelines/goservice"
+	_ "github.com/pavedhq/paved/pipelines/tsservice"
 )
 
 // version is set at link time (-X main.version=...); otherwise it comes

@@ -294,12 +294,16 @@ func withDefaultEnv(env []string, defaults ...string) []string {
 // annotations are the caller's annotations plus the ones paved owns, which
 // win: they state facts about this build.
 func annotations(o Options, baseDigest v1.Hash) map[string]string {
-	anns := make(map[string]string, len(o.Annotations)+3)
-	for k, v := range o.Annotations {
+	return imageAnnotations(o.Annotations, o.Created, o.Base.Name(), baseDigest)
+}
+
+func imageAnnotations(extra map[string]string, created time.Time, baseName string, baseDigest v1.Hash) map[string]string {
+	anns := make(map[string]string, len(extra)+3)
+	for k, v := range extra {
 		anns[k] = v
 	}
-	anns[AnnotationCreated] = o.Created.Format(time.RFC3339)
-	anns[AnnotationBaseName] = o.Base.Name()
+	anns[AnnotationCreated] = created.Format(time.RFC3339)
+	anns[AnnotationBaseName] = baseName
 	anns[AnnotationBaseDigest] = baseDigest.String()
 	return anns
 }

@@ -27,6 +27,8 @@ type entry struct {
 	// open streams the content when it is too large to hold twice (a binary).
 	open func() (io.ReadCloser, error)
 	size int64
+	// link, when set, makes the entry a symbolic link to it.
+	link string
 }
 
 // writeTar writes entries as a tar whose bytes depend only on the entries and
@@ -68,6 +70,15 @@ func writeTar(w io.Writer, entries []entry, mtime time.Time) error {
 			// Some extractors only recognise directories by the trailing slash.
 			hdr.Name += "/"
 			hdr.Typeflag = tar.TypeDir
+			if err := tw.WriteHeader(hdr); err != nil {
+				return fmt.Errorf("writing %s: %w", n, err)
+			}
+			continue
+		}
+		if e.link != "" {
+			hdr.Typeflag = tar.TypeSymlink
+			hdr.Linkname = e.link
+			hdr.Mode = 0o777
 			if err := tw.WriteHeader(hdr); err != nil {
 				return fmt.Errorf("writing %s: %w", n, err)
 			}

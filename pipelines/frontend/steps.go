@@ -1,0 +1,330 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/modules/build/precompress"
+	"github.com/pavedhq/paved/modules/build/static"
+	"github.com/pavedhq/paved/modules/node"
+	"github.com/pavedhq/paved/modules/test"
+	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/runner"
+)
+
+// skipSource leaves out what no step reads as source: installed and
+// generated directories (the build's output among them), version
+// control, paved's outputs.
+func skipSource(rel string, d fs.DirEntry) bool {
+	if !d.IsDir() {
+		return false
+	}
+	if rel == OutDir {
+		return true
+	}
+	switch filepath.Base(rel) {
+	case "node_modules", ".git", pipelines.OutputDir, "coverage", ".idea", ".vscode":
+		return true
+	}
+	return false
+}
+
+// sourceKey starts a step key with node's version and the project's files.
+func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error) {
+	v, err := nodeVersion()
+	if err != nil {
+		return nil, err
+	}
+	k := runner.NewKey().String("step", step).String("node", v)
+	if err := k.Dir("source", dir, skipSource); err != nil {
+		return nil, fmt.Errorf("hashing source %s: %w", dir, err)
+	}
+	return k, nil
+}
+
+// envKey adds the named variables' values, hashed one by one.
+func envKey(k *runner.KeyBuilder, names []string) {
+	for _, name := range names {
+		h := "unset"
+		if v, ok := os.LookupEnv(name); ok {
+			sum := sha256.Sum256([]byte(v))
+			h = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		k.String("test.env:"+name, h)
+	}
+}
+
+// tail keeps the end of a tool's output for an error message.
+func tail(b *bytes.Buffer) string {
+	const n = 4 << 10
+	s := strings.TrimSpace(b.String())
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return runner.RedactURL(s)
+}
+
+// testStep installs the dependencies, lints and runs the tests with the
+// coverage gate.
+type testStep struct {
+	proj        *node.Project
+	minCoverage float64
+	env         []string
+	key         goservice.SourceKey
+}
+
+var _ runner.Keyed = (*testStep)(nil)
+
+func (s *testStep) Name() string { return "test" }
+
+func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
+	k, err := s.key(ctx, "frontend-test/v1")
+	if err != nil {
+		return "", err
+	}
+	k.JSON("minCoverage", s.minCoverage)
+	envKey(k, s.env)
+	return k.Sum(), nil
+}
+
+func (s *testStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
+	var out bytes.Buffer
+	if err := s.proj.Install(ctx, &out); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+	}
+	if s.proj.HasScript("lint") {
+		out.Reset()
+		if err := s.proj.Script(ctx, &out, nil, "lint"); err != nil {
+			return nil, fmt.Errorf("lint: %w\n%s", err, tail(&out))
+		}
+	}
+	out.Reset()
+	res, err := s.proj.Test(ctx, node.TestOptions{OutDir: in.OutDir, MinCoverage: s.minCoverage, Output: &out})
+	if res == nil {
+		return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+	}
+	cov := res.Coverage.Statements.Percent()
+	if res.Summary == "" {
+		cov = 0
+	}
+	v := goservice.TestValue{Coverage: cov, Threshold: s.minCoverage, Passed: res.Passed, Failed: res.Failed, Skipped: res.Skipped}
+	for _, f := range res.Failures {
+		v.Failures = append(v.Failures, runner.TestFailure{Package: f.Package, Test: f.Test, Output: f.Output, File: f.File, Line: f.Line})
+	}
+	summary := fmt.Sprintf("%d passed, %d failed, %d skipped, coverage %.1f%%", res.Passed, res.Failed, res.Skipped, cov)
+	r, encErr := runner.NewResult(v, summary)
+	if encErr != nil {
+		return nil, errors.Join(err, encErr)
+	}
+	if res.JUnit != "" {
+		r.Export = append(r.Export, filepath.Base(res.JUnit))
+	}
+	if res.Summary != "" {
+		if rel, rerr := filepath.Rel(in.OutDir, res.Summary); rerr == nil && !strings.HasPrefix(rel, "..") {
+			r.Export = append(r.Export, filepath.ToSlash(rel))
+		}
+	}
+	var ce *test.CoverageError
+	if err != nil && res.Failed == 0 && !errors.As(err, &ce) {
+		err = fmt.Errorf("%w\n%s", err, tail(&out))
+	}
+	return r, err
+}
+
+// buildStep runs the project's build, compiles the server and assembles
+// the image.
+type buildStep struct {
+	proj     *node.Project
+	assembly build.Assembly
+	key      goservice.SourceKey
+}
+
+var _ runner.Keyed = (*buildStep)(nil)
+
+func (s *buildStep) Name() string { return "build" }
+
+func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
+	k, err := s.key(ctx, "frontend-build/v1")
+	if err != nil {
+		return "", err
+	}
+	a := s.assembly
+	base, err := build.CacheKey(ctx, a.Base)
+	if err != nil {
+		return "", fmt.Errorf("resolving base image %s: %w", a.Base.Name(), err)
+	}
+	k.String("base", base)
+	gv, err := goVersion()
+	if err != nil {
+		return "", err
+	}
+	k.String("go", gv)
+	src, err := static.Source()
+	if err != nil {
+		return "", err
+	}
+	k.JSON("server", src)
+	k.JSON("assembly", struct {
+		Platforms   []v1.Platform
+		Created     string
+		Annotations map[string]string
+		Env         []string
+		WorkingDir  string
+	}{a.Platforms, a.Created.UTC().String(), a.Annotations, a.Env, a.WorkingDir})
+	return k.Sum(), nil
+}
+
+func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
+	p := s.proj
+	var out bytes.Buffer
+	if _, err := os.Stat(filepath.Join(p.Dir, "node_modules")); err != nil {
+		if err := p.Install(ctx, &out); err != nil {
+			return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+		}
+	}
+	dist := filepath.Join(p.Dir, OutDir)
+	// Files an earlier build left must not reach the image.
+	if err := os.RemoveAll(dist); err != nil {
+		return nil, err
+	}
+	out.Reset()
+	if err := p.Script(ctx, &out, nil, "build"); err != nil {
+		return nil, fmt.Errorf("build: %w\n%s", err, tail(&out))
+	}
+	if !regular(filepath.Join(dist, static.Index)) {
+		return nil, fmt.Errorf("the build wrote no %s/%s: frontend serves %s/ (Vite's default; set your bundler's output directory to it)", OutDir, static.Index, OutDir)
+	}
+	tmp, err := os.MkdirTemp("", "paved-frontend-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	site := filepath.Join(tmp, "site")
+	if err := os.CopyFS(site, os.DirFS(dist)); err != nil {
+		return nil, fmt.Errorf("copying %s: %w", dist, err)
+	}
+	if _, err := precompress.Dir(ctx, site); err != nil {
+		return nil, err
+	}
+
+	a := s.assembly
+	if a.Base == nil {
+		a.Base = build.Minimal()
+	}
+	servers, err := serverLayers(ctx, filepath.Join(tmp, "server"), a.Platforms)
+	if err != nil {
+		return nil, err
+	}
+	bundled, err := bundledLayer(p)
+	if err != nil {
+		return nil, err
+	}
+	// What changes least goes first: the server with paved, the package
+	// manifests with the dependencies, the site with every commit.
+	a.Layers = append(servers, bundled, build.Layer{Name: "site", Trees: []build.Tree{{Src: site, Dest: SiteDir}}})
+	idx, err := build.Assemble(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := build.WriteLayout(filepath.Join(in.OutDir, goservice.ImageLayoutDir), idx); err != nil {
+		return nil, err
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return nil, err
+	}
+	baseDigest, err := a.Base.Digest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := goservice.ImageValue{Digest: d.String(), Base: a.Base.Name(), BaseDigest: baseDigest.String()}
+	for _, pl := range a.Platforms {
+		v.Platforms = append(v.Platforms, pl.String())
+	}
+	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
+}
+
+func regular(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// serverLayers compiles paved's static server from its embedded source for
+// each platform (the standard library only: nothing to download) and
+// returns one layer per platform.
+func serverLayers(ctx context.Context, dir string, platforms []v1.Platform) ([]build.Layer, error) {
+	src := filepath.Join(dir, "src")
+	if err := static.WriteSource(src); err != nil {
+		return nil, err
+	}
+	// The module stands alone: no workspace, no proxy, no toolchain switch.
+	env := []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local"}
+	var layers []build.Layer
+	for i, p := range platforms {
+		out := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return nil, err
+		}
+		bin, err := build.Compile(ctx, build.Options{Dir: src, Main: static.MainPackage, Name: static.Binary, Env: env}, p, out)
+		if err != nil {
+			return nil, fmt.Errorf("compiling the static server: %w", err)
+		}
+		layers = append(layers, build.Layer{Name: static.Binary + " " + p.String(), Platform: &platforms[i],
+			Files: []build.File{{Path: Server, Src: bin, Mode: 0o755}}})
+	}
+	return layers, nil
+}
+
+// bundledLayer holds the manifests of what the bundle inlines (see
+// BundledDir): the application's package.json, its lock file, and the
+// package.json of each production dependency as installed.
+func bundledLayer(p *node.Project) (build.Layer, error) {
+	l := build.Layer{Name: "bundled packages", Files: []build.File{
+		{Path: BundledDir + "/package.json", Src: filepath.Join(p.Dir, "package.json")},
+	}}
+	if p.Manager.Lockfile != "package-lock.json" && p.Manager.Lockfile != "npm-shrinkwrap.json" {
+		// pnpm and yarn lay node_modules out their own way; their
+		// packages are not listed yet.
+		return l, nil
+	}
+	lockPath := filepath.Join(p.Dir, p.Manager.Lockfile)
+	data, err := os.ReadFile(lockPath)
+	if err != nil {
+		return l, err
+	}
+	l.Files = append(l.Files, build.File{Path: path.Join(BundledDir, p.Manager.Lockfile), Data: data})
+	pkgs, err := productionPackages(data)
+	if err != nil {
+		return l, err
+	}
+	var missing []string
+	for _, pkg := range pkgs {
+		src := filepath.Join(p.Dir, filepath.FromSlash(pkg.Dir), "package.json")
+		if !regular(src) {
+			if !pkg.Optional {
+				missing = append(missing, pkg.Dir)
+			}
+			continue
+		}
+		l.Files = append(l.Files, build.File{Path: path.Join(BundledDir, pkg.Dir, "package.json"), Src: src})
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return l, fmt.Errorf("%s lists production packages that are not installed: %s (run npm ci)", p.Manager.Lockfile, strings.Join(missing, ", "))
+	}
+	return l, nil
+}

@@ -1,0 +1,316 @@
+package tsservice
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/pavedhq/paved/modules/build"
+	"github.com/pavedhq/paved/modules/node"
+	"github.com/pavedhq/paved/modules/test"
+	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/runner"
+)
+
+// AppDir is where the service lives in the image: package.json, the
+// compiled application and node_modules with the production dependencies.
+const AppDir = "/app"
+
+// skipSource leaves out what no step reads as source: installed and
+// generated directories, version control, paved's outputs.
+func skipSource(rel string, d fs.DirEntry) bool {
+	if !d.IsDir() {
+		return false
+	}
+	switch filepath.Base(rel) {
+	case "node_modules", ".git", pipelines.OutputDir, "coverage", ".idea", ".vscode":
+		return true
+	}
+	return false
+}
+
+// sourceKey starts a step key with node's version and the project's files.
+func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error) {
+	v, err := nodeVersion()
+	if err != nil {
+		return nil, err
+	}
+	k := runner.NewKey().String("step", step).String("node", v)
+	if err := k.Dir("source", dir, skipSource); err != nil {
+		return nil, fmt.Errorf("hashing source %s: %w", dir, err)
+	}
+	return k, nil
+}
+
+// envKey adds the named variables' values, hashed one by one.
+func envKey(k *runner.KeyBuilder, names []string) {
+	for _, name := range names {
+		h := "unset"
+		if v, ok := os.LookupEnv(name); ok {
+			sum := sha256.Sum256([]byte(v))
+			h = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		k.String("test.env:"+name, h)
+	}
+}
+
+// tail keeps the end of a tool's output for an error message.
+func tail(b *bytes.Buffer) string {
+	const n = 4 << 10
+	s := strings.TrimSpace(b.String())
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return runner.RedactURL(s)
+}
+
+// testStep installs the dependencies, lints and runs the tests with the
+// coverage gate.
+type testStep struct {
+	proj        *node.Project
+	minCoverage float64
+	env         []string
+	key         goservice.SourceKey
+}
+
+var _ runner.Keyed = (*testStep)(nil)
+
+func (s *testStep) Name() string { return "test" }
+
+func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
+	k, err := s.key(ctx, "ts-test/v1")
+	if err != nil {
+		return "", err
+	}
+	k.JSON("minCoverage", s.minCoverage)
+	envKey(k, s.env)
+	return k.Sum(), nil
+}
+
+func (s *testStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
+	var out bytes.Buffer
+	if err := s.proj.Install(ctx, &out); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+	}
+	if s.proj.HasScript("lint") {
+		out.Reset()
+		if err := s.proj.Script(ctx, &out, nil, "lint"); err != nil {
+			return nil, fmt.Errorf("lint: %w\n%s", err, tail(&out))
+		}
+	}
+	out.Reset()
+	res, err := s.proj.Test(ctx, node.TestOptions{OutDir: in.OutDir, MinCoverage: s.minCoverage, Output: &out})
+	if res == nil {
+		return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+	}
+	cov := res.Coverage.Statements.Percent()
+	if res.Summary == "" {
+		cov = 0
+	}
+	v := goservice.TestValue{Coverage: cov, Threshold: s.minCoverage, Passed: res.Passed, Failed: res.Failed, Skipped: res.Skipped}
+	for _, f := range res.Failures {
+		v.Failures = append(v.Failures, runner.TestFailure{Package: f.Package, Test: f.Test, Output: f.Output, File: f.File, Line: f.Line})
+	}
+	summary := fmt.Sprintf("%d passed, %d failed, %d skipped, coverage %.1f%%", res.Passed, res.Failed, res.Skipped, cov)
+	r, encErr := runner.NewResult(v, summary)
+	if encErr != nil {
+		return nil, errors.Join(err, encErr)
+	}
+	if res.JUnit != "" {
+		r.Export = append(r.Export, filepath.Base(res.JUnit))
+	}
+	if res.Summary != "" {
+		if rel, rerr := filepath.Rel(in.OutDir, res.Summary); rerr == nil && !strings.HasPrefix(rel, "..") {
+			r.Export = append(r.Export, filepath.ToSlash(rel))
+		}
+	}
+	if err != nil && res.Failed == 0 && !isGate(err) {
+		err = fmt.Errorf("%w\n%s", err, tail(&out))
+	}
+	return r, err
+}
+
+// isGate reports errors that say all there is to say: a coverage figure.
+func isGate(err error) bool {
+	var ce *test.CoverageError
+	return errors.As(err, &ce)
+}
+
+// buildStep compiles the project, installs its production dependencies
+// apart and assembles the image.
+type buildStep struct {
+	proj     *node.Project
+	assembly image
+	hostNode string
+	key      goservice.SourceKey
+}
+
+var _ runner.Keyed = (*buildStep)(nil)
+
+func (s *buildStep) Name() string { return "build" }
+
+func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
+	k, err := s.key(ctx, "ts-build/v1")
+	if err != nil {
+		return "", err
+	}
+	a := s.assembly
+	base, err := build.CacheKey(ctx, a.Base)
+	if err != nil {
+		return "", fmt.Errorf("resolving base image %s: %w", a.Base.Name(), err)
+	}
+	k.String("base", base)
+	if s.hostNode != "" {
+		// The node laid into the image: its bytes, not only its version.
+		if err := k.Dir("hostNode", filepath.Dir(s.hostNode), func(rel string, d fs.DirEntry) bool {
+			return d.IsDir() || filepath.Base(rel) != filepath.Base(s.hostNode)
+		}); err != nil {
+			return "", err
+		}
+	}
+	k.JSON("assembly", struct {
+		Platforms   []v1.Platform
+		Created     string
+		Annotations map[string]string
+		Env         []string
+		WorkingDir  string
+	}{a.Platforms, a.Created.UTC().String(), a.Annotations, a.Env, a.WorkingDir})
+	return k.Sum(), nil
+}
+
+func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
+	p := s.proj
+	var out bytes.Buffer
+	if _, err := os.Stat(filepath.Join(p.Dir, "node_modules")); err != nil {
+		if err := p.Install(ctx, &out); err != nil {
+			return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+		}
+	}
+	if p.HasScript("build") {
+		out.Reset()
+		if err := p.Script(ctx, &out, nil, "build"); err != nil {
+			return nil, fmt.Errorf("build: %w\n%s", err, tail(&out))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(p.Dir, filepath.FromSlash(p.Package.Main))); err != nil {
+		return nil, fmt.Errorf("package.json: main: %s is not there after the build: %w", p.Package.Main, err)
+	}
+	tmp, err := os.MkdirTemp("", "paved-ts-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	prod := filepath.Join(tmp, "production")
+	out.Reset()
+	if err := p.InstallProduction(ctx, &out, prod); err != nil {
+		return nil, fmt.Errorf("installing production dependencies: %w\n%s", err, tail(&out))
+	}
+	modules := filepath.Join(prod, "node_modules")
+	if err := os.MkdirAll(modules, 0o755); err != nil {
+		return nil, err
+	}
+
+	a := s.assembly.Assembly
+	nodeBin := "node"
+	if s.hostNode != "" {
+		runtimeLayer, err := build.HostFiles(ctx, "node runtime", s.hostNode)
+		if err != nil {
+			return nil, err
+		}
+		a.Layers = append(a.Layers, runtimeLayer)
+		nodeBin = s.hostNode
+	} else if nodeBin, err = baseNode(ctx, a); err != nil {
+		return nil, err
+	}
+	app, err := appLayer(p)
+	if err != nil {
+		return nil, err
+	}
+	a.Layers = append(a.Layers,
+		build.Layer{Name: "dependencies", Trees: []build.Tree{{Src: modules, Dest: AppDir + "/node_modules"}}},
+		app)
+	a.Entrypoint = []string{nodeBin, path.Join(AppDir, p.Package.Main)}
+	idx, err := build.Assemble(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := build.WriteLayout(filepath.Join(in.OutDir, goservice.ImageLayoutDir), idx); err != nil {
+		return nil, err
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return nil, err
+	}
+	baseDigest, err := a.Base.Digest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := goservice.ImageValue{Digest: d.String(), Base: a.Base.Name(), BaseDigest: baseDigest.String()}
+	for _, pl := range a.Platforms {
+		v.Platforms = append(v.Platforms, pl.String())
+	}
+	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
+}
+
+// baseNode is the node a base image runs: its entrypoint when that is a
+// node (distroless: /nodejs/bin/node), else node on the image's PATH.
+func baseNode(ctx context.Context, a build.Assembly) (string, error) {
+	img, err := a.Base.Image(ctx, a.Platforms[0])
+	if err != nil {
+		return "", err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return "", fmt.Errorf("base %s: %w", a.Base.Name(), err)
+	}
+	if ep := cf.Config.Entrypoint; len(ep) == 1 && strings.HasPrefix(path.Base(ep[0]), "node") {
+		return ep[0], nil
+	}
+	return "node", nil
+}
+
+// appLayer holds package.json (node reads "type" from it) and what
+// package.json's files lists, else the directory of main, else the whole
+// project but for installed and generated directories and tests.
+func appLayer(p *node.Project) (build.Layer, error) {
+	l := build.Layer{Name: "application", Files: []build.File{{Path: AppDir + "/package.json", Src: filepath.Join(p.Dir, "package.json")}}}
+	paths := p.Package.Files
+	if len(paths) == 0 {
+		if top, _, found := strings.Cut(path.Clean(p.Package.Main), "/"); found {
+			paths = []string{top}
+		}
+	}
+	if len(paths) == 0 {
+		l.Trees = append(l.Trees, build.Tree{Src: p.Dir, Dest: AppDir, Skip: func(rel string, d fs.DirEntry) bool {
+			base := path.Base(rel)
+			return skipSource(rel, d) || rel == "package.json" || strings.HasPrefix(base, ".") ||
+				(d.IsDir() && (base == "test" || base == "tests" || base == "__tests__"))
+		}})
+		return l, nil
+	}
+	for _, rel := range paths {
+		src := filepath.Join(p.Dir, filepath.FromSlash(rel))
+		info, err := os.Stat(src)
+		if err != nil {
+			return l, fmt.Errorf("package.json: files: %w", err)
+		}
+		dest := path.Join(AppDir, path.Clean(rel))
+		if info.IsDir() {
+			l.Trees = append(l.Trees, build.Tree{Src: src, Dest: dest})
+		} else if dest != AppDir+"/package.json" {
+			l.Files = append(l.Files, build.File{Path: dest, Src: src})
+		}
+	}
+	return l, nil
+}
