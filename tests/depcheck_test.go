@@ -35,3 +35,47 @@ func TestLightPackagesStayLight(t *testing.T) {
 		}
 	}
 }
+
+// workerOptional are packages paved-worker must not link by default: the
+// cloud KMS SDKs (built in with -tags paved_kms_*, or served by a sigstore
+// KMS plugin) and cosign's key loaders for GitHub, GitLab and Kubernetes
+// secrets, which paved does not offer.
+var workerOptional = []string{
+	"github.com/sigstore/sigstore/pkg/signature/kms/aws",
+	"github.com/sigstore/sigstore/pkg/signature/kms/azure",
+	"github.com/sigstore/sigstore/pkg/signature/kms/gcp",
+	"github.com/sigstore/sigstore/pkg/signature/kms/hashivault",
+	"github.com/aws/aws-sdk-go-v2/service/kms",
+	"cloud.google.com/go/kms/",
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/",
+	"github.com/hashicorp/vault/api",
+	"github.com/sigstore/cosign/v3/pkg/signature",
+	"github.com/sigstore/cosign/v3/pkg/cosign/git",
+	"gitlab.com/gitlab-org/api/client-go",
+}
+
+// TestWorkerLinksNoCloudKMS checks that the default paved-worker leaves
+// the KMS SDKs out, and that -tags paved_kms_all brings sigstore's
+// providers back.
+func TestWorkerLinksNoCloudKMS(t *testing.T) {
+	deps := func(args ...string) []string {
+		out, err := exec.Command("go", append([]string{"list", "-deps"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %v: %v\n%s", args, err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	for _, dep := range deps("../cmd/paved-worker") {
+		for _, o := range workerOptional {
+			if dep == o || strings.HasPrefix(dep, o+"/") || strings.HasSuffix(o, "/") && strings.HasPrefix(dep, o) {
+				t.Errorf("paved-worker links %s by default", dep)
+			}
+		}
+	}
+	tagged := strings.Join(deps("-tags", "paved_kms_all", "../cmd/paved-worker"), "\n") + "\n"
+	for _, p := range workerOptional[:4] {
+		if !strings.Contains(tagged, p+"\n") {
+			t.Errorf("with -tags paved_kms_all, paved-worker does not link %s", p)
+		}
+	}
+}

@@ -1,8 +1,9 @@
 // Package sign signs and verifies container images with cosign signatures.
 //
 // A Signer holds one identity: a cosign key pair (LoadKey with a key file),
-// a KMS key (LoadKey with an awskms://, gcpkms://, azurekms:// or
-// hashivault:// URI), or an ephemeral key certified by Fulcio for an OIDC
+// a KMS key (LoadKey with a NAME:// URI: sigstore's awskms, gcpkms, azurekms
+// or hashivault provider when built in with its paved_kms_* tag, else a
+// sigstore-kms-NAME plugin on PATH), or an ephemeral key certified by Fulcio for an OIDC
 // token (Keyless). Index signs an image index and every manifest it lists and
 // stores the signatures in cosign's classic layout: a sha256-<hex>.sig tag
 // in the image's repository holding simplesigning payloads, which cosign v2

@@ -8,9 +8,12 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigstore/sigstore/pkg/signature/kms"
 )
 
 // TestNoSecretsInRegistry signs with a key and keyless, then reads back
@@ -83,8 +86,10 @@ func TestLoadKeyErrorsHideSecrets(t *testing.T) {
 	}
 }
 
-// TestLoadKeyKMS checks that KMS URIs reach their provider. No KMS is
-// reachable here, so each must fail, quickly, naming the provider.
+// TestLoadKeyKMS checks that KMS URIs reach their provider when it is built
+// in (-tags paved_kms_*). No KMS is reachable here, so each must fail,
+// quickly, naming the provider; without the provider, the error says what
+// to install (TestKMSNotInstalled).
 func TestLoadKeyKMS(t *testing.T) {
 	t.Setenv("VAULT_ADDR", "http://127.0.0.1:1")
 	t.Setenv("VAULT_TOKEN", "test-token")
@@ -107,6 +112,9 @@ func TestLoadKeyKMS(t *testing.T) {
 			t.Logf("%s: %v", tc.ref, err)
 			if !strings.Contains(err.Error(), "KMS provider "+tc.provider) {
 				t.Errorf("error does not name the provider: %v", err)
+			}
+			if builtIn := slices.Contains(kms.SupportedProviders(), tc.provider+"://"); builtIn == strings.Contains(err.Error(), "no KMS provider for") {
+				t.Errorf("provider built in: %v, but the error is: %v", builtIn, err)
 			}
 			if strings.Contains(err.Error(), "test-token") || strings.Contains(err.Error(), "test-secret") {
 				t.Errorf("error reveals a credential: %v", err)

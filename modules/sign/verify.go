@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v3/pkg/cosign"
 	ociremote "github.com/sigstore/cosign/v3/pkg/oci/remote"
-	csig "github.com/sigstore/cosign/v3/pkg/signature"
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
@@ -133,7 +132,7 @@ func (p Policy) CheckOpts(ctx context.Context, opts ...remote.Option) (*cosign.C
 	case p.Key != "" && keyless:
 		return nil, errors.New("policy: a key and a keyless identity are exclusive")
 	case p.Key != "":
-		v, err := csig.LoadPublicKey(ctx, p.Key)
+		v, err := loadPublicKey(ctx, p.Key)
 		if err != nil {
 			return nil, fmt.Errorf("policy: public key %s: %w", p.Key, err)
 		}
