@@ -42,7 +42,7 @@ func layoutService(t *testing.T, files map[string]string) string {
 	for k, v := range files {
 		all[k] = v
 	}
-	writeTree(t, dir, all)
+	writeLayoutFiles(t, dir, all)
 	return dir
 }
 
@@ -70,7 +70,7 @@ func TestMainUnderCmdWithKodataAndLdflags(t *testing.T) {
 		t.Errorf("binary printed %q, want %q", out, want)
 	}
 
-	writeTree(t, src, map[string]string{"paved.yaml": `ldflags:
+	writeLayoutFiles(t, src, map[string]string{"paved.yaml": `ldflags:
   - -X main.version={{.Version}} -X main.commit={{.ShortCommit}}
   - -X main.date={{.Date}} -X main.builder={{.Env.PAVED_E2E_BUILDER}}
 container:
@@ -154,7 +154,7 @@ func TestTwoMainsExitTwo(t *testing.T) {
 	}
 }
 
-func writeTree(t *testing.T, root string, files map[string]string) {
+func writeLayoutFiles(t *testing.T, root string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(root, name)
