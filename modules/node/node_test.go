@@ -56,6 +56,9 @@ func TestParseJUnit(t *testing.T) {
 	if f.Test != "http > greets" || f.Package != "test/app.test.ts" || f.File != "test/app.test.ts" || f.Line != 29 || !strings.Contains(f.Output, "deeply equal") {
 		t.Errorf("failure %+v", f)
 	}
+	if msg := (&FailedError{Failures: r.Failures}).Error(); msg != "1 test failed: http > greets (test/app.test.ts:29)" {
+		t.Errorf("error %q", msg)
+	}
 	if _, err := ParseJUnit([]byte(`<html></html>`)); err == nil {
 		t.Error("an HTML document parsed as JUnit")
 	}

@@ -32,6 +32,40 @@ type TestResult struct {
 	JUnit, Summary string
 }
 
+// FailedError names the tests that failed, as JavaScript runners name
+// them: "suite > test (file:line)".
+type FailedError struct {
+	Failures []test.Failure
+}
+
+func (e *FailedError) Error() string {
+	const named = 10
+	var names []string
+	for i, f := range e.Failures {
+		if i == named {
+			names = append(names, fmt.Sprintf("and %d more", len(e.Failures)-named))
+			break
+		}
+		where := f.File
+		if where == "" {
+			where = f.Package
+		}
+		if f.Line > 0 {
+			where = fmt.Sprintf("%s:%d", where, f.Line)
+		}
+		if where != "" {
+			names = append(names, fmt.Sprintf("%s (%s)", f.Test, where))
+		} else {
+			names = append(names, f.Test)
+		}
+	}
+	n := "1 test"
+	if len(e.Failures) != 1 {
+		n = fmt.Sprintf("%d tests", len(e.Failures))
+	}
+	return n + " failed: " + strings.Join(names, ", ")
+}
+
 // Runner names the test runner of a test script by its first word.
 func Runner(script string) string {
 	for _, word := range strings.Fields(script) {
@@ -54,7 +88,7 @@ func Runner(script string) string {
 // Test runs the test script with coverage. Vitest and Jest are told to
 // write a JUnit report and an istanbul coverage summary into OutDir; any
 // other runner (c8, nyc) must write coverage/coverage-summary.json itself
-// (the json-summary reporter). A failed test returns a *test.FailedError
+// (the json-summary reporter). A failed test returns a *FailedError
 // naming the tests, coverage under MinCoverage a *test.CoverageError, and
 // no summary at all an error saying how to get one: the gate fails closed.
 func (p *Project) Test(ctx context.Context, o TestOptions) (*TestResult, error) {
@@ -111,12 +145,12 @@ func (p *Project) Test(ctx context.Context, o TestOptions) (*TestResult, error) 
 	}
 	if runErr != nil {
 		if len(res.Failures) > 0 {
-			return res, &test.FailedError{Failures: res.Failures}
+			return res, &FailedError{Failures: res.Failures}
 		}
 		return res, fmt.Errorf("tests failed: %w", runErr)
 	}
 	if len(res.Failures) > 0 {
-		return res, &test.FailedError{Failures: res.Failures}
+		return res, &FailedError{Failures: res.Failures}
 	}
 
 	info, err := os.Stat(summary)
