@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -42,6 +43,10 @@ type Config struct {
 	Test      TestConfig `yaml:"test"`
 	Scan      ScanConfig `yaml:"scan"`
 	Sign      SignConfig `yaml:"sign"`
+	// Lint (staticcheck) and SAST (gosec): see the block "lint and SAST"
+	// below.
+	Lint LintConfig `yaml:"lint"`
+	SAST SASTConfig `yaml:"sast"`
 	// Events lists where the service's CDEvents go, as --events takes
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
@@ -171,7 +176,8 @@ func ParseConfig(b []byte) (Config, error) {
 }
 
 // sectionOf names nested structs in errors the way the file spells them.
-var sectionOf = map[string]string{"FileConfig": "files[]", "ContainerConfig": "container", "BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]", "PromoteConfig": "promote"}
+var sectionOf = map[string]string{"FileConfig": "files[]", "ContainerConfig": "container", "BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]", "PromoteConfig": "promote",
+	"LintConfig": "lint", "SASTConfig": "sast", "CodeException": "lint.ignore[] or sast.ignore[]"}
 
 func (c Config) validate() error {
 	if err := c.validateBinaries(); err != nil {
@@ -211,6 +217,9 @@ func (c Config) validate() error {
 		if _, err := expiry.Parse(ig.Expires); err != nil {
 			return &ConfigError{Field: field + ".expires", Msg: err.Error() + ", so no exception lasts forever"}
 		}
+	}
+	if err := c.validateLint(); err != nil {
+		return err
 	}
 	if (c.Sign.Identity == "") != (c.Sign.Issuer == "") {
 		return &ConfigError{Field: ConfigFile + ": sign", Msg: "identity and issuer go together: a keyless signature is checked against both"}
@@ -303,4 +312,91 @@ func (c Config) withDefaults() Config {
 		c.Scan.Required = &v
 	}
 	return c
+}
+
+// ---- lint and SAST (staticcheck and gosec): the lint step's settings ----
+
+// LintConfig configures staticcheck (paved.yaml lint:) and its gate. Its
+// defaults (on, failing on every finding) are applied by the golden path,
+// so an empty section stays empty here.
+type LintConfig struct {
+	// Enabled (default true) runs the tool; false skips it, and the report
+	// says it was disabled. A tool that is enabled and cannot run fails.
+	Enabled *bool `yaml:"enabled"`
+	// Checks selects rules in staticcheck's syntax: "all", an ID (SA4006,
+	// G404), a glob ("SA*", "G4*"), "-" before any of them to turn it off.
+	// Default: the tool's defaults.
+	Checks []string `yaml:"checks"`
+	// Severity is the least severe finding that fails: low (the default:
+	// every finding), medium or high.
+	Severity string `yaml:"severity"`
+	// Mode is fail (the default) or warn: report findings without failing.
+	Mode   string          `yaml:"mode"`
+	Ignore []CodeException `yaml:"ignore"`
+}
+
+// SASTConfig configures gosec (paved.yaml sast:) and its gate, with the
+// fields of lint:.
+type SASTConfig LintConfig
+
+// CodeException accepts a rule's findings, in one file or a glob of them
+// when path is set, for a reason, until it expires.
+type CodeException struct {
+	Rule    string `yaml:"rule"`
+	Path    string `yaml:"path"` // relative to the service, slash-separated; a glob (path.Match) allowed
+	Reason  string `yaml:"reason"`
+	Expires string `yaml:"expires"` // YYYY-MM-DD: honoured through the end of that day, UTC (package expiry)
+}
+
+// LintModes are the gate's modes.
+var LintModes = []string{"fail", "warn"}
+
+var (
+	checkPattern = regexp.MustCompile(`^-?(all|\*|[A-Za-z]+[0-9]*\*?)$`)
+	rulePattern  = regexp.MustCompile(`^[A-Za-z]+[0-9]+$`)
+)
+
+func (c Config) validateLint() error {
+	for _, sec := range []struct {
+		name string
+		cfg  LintConfig
+	}{{"lint", c.Lint}, {"sast", LintConfig(c.SAST)}} {
+		if err := sec.cfg.validate(ConfigFile + ": " + sec.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l LintConfig) validate(field string) error {
+	for _, ch := range l.Checks {
+		if !checkPattern.MatchString(ch) {
+			return &ConfigError{Field: field + ".checks", Msg: fmt.Sprintf("%q: want all, a rule such as SA4006 or G404, or a glob such as SA* or G4*, each optionally after -", ch)}
+		}
+	}
+	if l.Severity != "" && !slices.Contains([]string{"LOW", "MEDIUM", "HIGH"}, strings.ToUpper(l.Severity)) {
+		return &ConfigError{Field: field + ".severity", Msg: fmt.Sprintf("%q: want low, medium or high", l.Severity)}
+	}
+	if l.Mode != "" && !slices.Contains(LintModes, l.Mode) {
+		return &ConfigError{Field: field + ".mode", Msg: fmt.Sprintf("%q: want fail or warn", l.Mode)}
+	}
+	for i, e := range l.Ignore {
+		f := fmt.Sprintf("%s.ignore[%d]", field, i)
+		switch {
+		case !rulePattern.MatchString(e.Rule):
+			return &ConfigError{Field: f + ".rule", Msg: fmt.Sprintf("%q: an exception names one rule, such as SA4006 or G404", e.Rule)}
+		case strings.TrimSpace(e.Reason) == "":
+			return &ConfigError{Field: f + ".reason", Msg: "an exception needs a reason"}
+		}
+		if _, err := expiry.Parse(e.Expires); err != nil {
+			return &ConfigError{Field: f + ".expires", Msg: err.Error() + ", so no exception lasts forever"}
+		}
+		if e.Path != "" {
+			if _, err := path.Match(e.Path, ""); err != nil || path.IsAbs(e.Path) || strings.Contains(e.Path, "\\") ||
+				path.Clean(e.Path) == ".." || strings.HasPrefix(path.Clean(e.Path), "../") {
+				return &ConfigError{Field: f + ".path", Msg: fmt.Sprintf("%q: want a file or glob relative to the service, slash-separated", e.Path)}
+			}
+		}
+	}
+	return nil
 }

@@ -33,6 +33,10 @@ type Options struct {
 	// ScanRequired overrides paved.yaml's scan.required when not nil: false
 	// publishes even when a scanner cannot run for want of its database.
 	ScanRequired *bool
+	// Lint and SAST override paved.yaml's lint.enabled and sast.enabled
+	// when not nil: false skips staticcheck or gosec, and the report says
+	// so.
+	Lint, SAST *bool
 	// Signing says how to sign and attest; the zero value does neither,
 	// and the report says so.
 	Signing Signing

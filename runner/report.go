@@ -32,6 +32,7 @@ type Report struct {
 	Test         *TestReport   `json:"test,omitempty"`
 	SBOM         []SBOMReport  `json:"sbom"`
 	Scan         *ScanReport   `json:"scan,omitempty"`
+	Lint         *LintReport   `json:"lint,omitempty"`
 	Signatures   []Signature   `json:"signatures"`
 	Attestations []Attestation `json:"attestations"`
 	// Warnings say what the run chose not to do, such as signing with no
@@ -93,6 +94,52 @@ type ScanReport struct {
 	Warnings   []string       `json:"warnings,omitempty"` // stale databases, ignore entries not honoured
 	JSON       string         `json:"json,omitempty"`
 	SARIF      string         `json:"sarif,omitempty"`
+}
+
+// LintReport is what lint (staticcheck) and SAST (gosec) found in the
+// source, and their gates.
+type LintReport struct {
+	Passed bool       `json:"passed"`
+	Tools  []LintTool `json:"tools"`
+	// Findings are every finding, accepted ones with their exception's
+	// reason, and those whose exception lapsed with its last day.
+	Findings []LintFinding `json:"findings"`
+	Warnings []string      `json:"warnings,omitempty"` // lapsed exceptions, exceptions matching nothing
+	JSON     string        `json:"json,omitempty"`
+	SARIF    string        `json:"sarif,omitempty"`
+}
+
+// LintTool is one tool's verdict.
+type LintTool struct {
+	Tool    string `json:"tool"` // staticcheck, gosec
+	Kind    string `json:"kind"` // lint, sast
+	Version string `json:"version,omitempty"`
+	// Status is "checked", "disabled" (by paved.yaml or a flag: the gate
+	// passes) or "not run" (the tool could not run: the gate fails, and
+	// Error says why).
+	Status string         `json:"status"`
+	Error  string         `json:"error,omitempty"`
+	Rule   string         `json:"rule"` // e.g. "fail on any finding"
+	Passed bool           `json:"passed"`
+	Counts map[string]int `json:"counts"` // findings no exception accepts, by severity
+}
+
+// LintFinding is one diagnostic of one rule at one place.
+type LintFinding struct {
+	Tool       string `json:"tool"`
+	Rule       string `json:"rule"`
+	Severity   string `json:"severity"`
+	Confidence string `json:"confidence,omitempty"`
+	CWE        string `json:"cwe,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Message    string `json:"message"`
+	URL        string `json:"url,omitempty"`
+	File       string `json:"file"` // relative to the source directory, slash-separated
+	Line       int    `json:"line,omitempty"`
+	Col        int    `json:"col,omitempty"`
+	Ignored    string `json:"ignored,omitempty"`  // the accepting exception's reason
+	Expired    string `json:"expired,omitempty"`  // the last day of a matching exception that lapsed
+	Blocking   bool   `json:"blocking,omitempty"` // fails its tool's gate
 }
 
 // Signature is a signature the run published.

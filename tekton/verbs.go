@@ -158,6 +158,7 @@ var verbs = []verb{
 		tags:        "test,go,paved",
 		flags: map[string]flagMapping{
 			"source": pNote(inSource), "coverage": viaExtra(whyOnlyWhenGiven),
+			"lint": viaExtra(whyOnlyWhenGiven), "sast": viaExtra(whyOnlyWhenGiven),
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
 			"report": viaExtra(whyReport), "json": viaExtra(whyJSON), "events": viaExtra(whyEvents),
 		},
@@ -192,7 +193,7 @@ var verbs = []verb{
 			"source": pNote(inSource), "image": p(), "platform": p(), "base": p(), "tag": p(),
 			"vuln-db": ws(WorkspaceVulnDB), "scan-required": viaExtra(whyOnlyWhenGiven),
 			"key": pNote(keyNote), "keyless": p(), "fulcio-url": p(), "rekor-url": p(), "trusted-root": p(),
-			"coverage":  viaExtra(whyOnlyWhenGiven),
+			"coverage": viaExtra(whyOnlyWhenGiven), "lint": viaExtra(whyOnlyWhenGiven), "sast": viaExtra(whyOnlyWhenGiven),
 			"cache-dir": ws(WorkspaceCache), "no-cache": p(), "cache-max-size": viaExtra(whyOnlyWhenGiven),
 			"report": viaExtra(whyReport), "json": viaExtra(whyJSON), "events": viaExtra(whyEvents),
 		},

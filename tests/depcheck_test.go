@@ -7,7 +7,10 @@ import (
 )
 
 // heavy are the dependencies that make huge binaries and slow links; only
-// the modules that need them (sbom, scan, sign, attest) may import them.
+// the modules that need them (sbom, scan, sign, attest, lint) may import
+// them. staticcheck and gosec (modules/lint) bring golang.org/x/tools'
+// type-checking and SSA with a few hundred analyzers: they run in
+// paved-worker too.
 // The CDEvents SDK is among them for another reason: its package
 // initialisation compiles every schema of the spec, about 300 ms and 33 MB
 // on each start (paved version must start in under 50 ms); runner/events
@@ -15,7 +18,7 @@ import (
 // (and knative under them) are for the YAML generator in tekton/ and its
 // tests alone. Kustomize builds overlays in the GitOps bump's tests
 // only: the bump edits the file itself.
-var heavy = []string{"github.com/anchore/", "github.com/aquasecurity/", "github.com/sigstore/", "dagger.io/", "github.com/cdevents/", "github.com/santhosh-tekuri/jsonschema", "github.com/tektoncd/", "knative.dev/", "sigs.k8s.io/kustomize/"}
+var heavy = []string{"github.com/anchore/", "github.com/aquasecurity/", "github.com/sigstore/", "dagger.io/", "github.com/cdevents/", "github.com/santhosh-tekuri/jsonschema", "github.com/tektoncd/", "knative.dev/", "sigs.k8s.io/kustomize/", "honnef.co/go/tools", "github.com/securego/gosec"}
 
 // TestLightPackagesStayLight fails when the paved binary, the runner, the
 // build and test modules or the pipeline plumbing gain a heavy dependency:

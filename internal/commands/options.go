@@ -30,10 +30,13 @@ type RunOptions struct {
 	// ScanRequired is --scan-required; paved.yaml's scan.required unless
 	// the flag is given.
 	ScanRequired bool
-	Key          string
-	Keyless      bool
-	FulcioURL    string
-	RekorURL     string
+	// Lint and SAST are --lint and --sast; paved.yaml's lint.enabled and
+	// sast.enabled unless the flags are given.
+	Lint, SAST bool
+	Key        string
+	Keyless    bool
+	FulcioURL  string
+	RekorURL   string
 	// TrustedRoot verifies --keyless's Fulcio and Rekor answers.
 	TrustedRoot string
 	// Events are the CDEvents sinks (--events), on top of paved.yaml's
@@ -56,6 +59,8 @@ func (o *RunOptions) AddFlags(fs *pflag.FlagSet, withBuild, withTest bool) {
 	}
 	if withTest {
 		fs.Float64Var(&o.Coverage, "coverage", -1, "minimum statement coverage in percent (default from paved.yaml, else 80)")
+		fs.BoolVar(&o.Lint, "lint", true, "lint with staticcheck and fail on its gate; =false skips it and the report says so (default from paved.yaml lint.enabled)")
+		fs.BoolVar(&o.SAST, "sast", true, "check for security problems with gosec and fail on its gate; =false skips it and the report says so (default from paved.yaml sast.enabled)")
 	}
 	o.addRunFlags(fs)
 }
@@ -119,6 +124,12 @@ func (o *RunOptions) pipelineOptions(fs *pflag.FlagSet) pipelines.Options {
 	if fs.Lookup("scan-required") != nil && fs.Changed("scan-required") {
 		v := o.ScanRequired
 		po.ScanRequired = &v
+	}
+	for name, dst := range map[string]**bool{"lint": &po.Lint, "sast": &po.SAST} {
+		if fs.Lookup(name) != nil && fs.Changed(name) {
+			v, _ := fs.GetBool(name)
+			*dst = &v
+		}
 	}
 	if fs.Lookup("coverage") != nil && fs.Changed("coverage") {
 		c := o.Coverage

@@ -37,9 +37,11 @@ type Finding struct {
 const maxMessage = 2000
 
 // Findings lists what rep found, in this order: failed steps, failed tests,
-// go vet's diagnostics, and the vulnerabilities in the scan's SARIF that
-// have a place in the source (govulncheck's call sites). A SARIF file that
-// cannot be read is an error; the other findings are still returned.
+// go vet's diagnostics, staticcheck's and gosec's findings that no
+// exception accepts (the lint step's SARIF), and the vulnerabilities in the
+// scan's SARIF that have a place in the source (govulncheck's call sites).
+// A SARIF file that cannot be read is an error; the other findings are
+// still returned.
 func Findings(rep *runner.Report) ([]Finding, error) {
 	var fs []Finding
 	for _, s := range rep.Steps {
@@ -59,8 +61,15 @@ func Findings(rep *runner.Report) ([]Finding, error) {
 			fs = append(fs, VetFinding(d))
 		}
 	}
+	if l := rep.Lint; l != nil && l.SARIF != "" {
+		ls, err := sarifFindings("lint", l.SARIF, rep.Source.Dir)
+		fs = append(fs, ls...)
+		if err != nil {
+			return fs, err
+		}
+	}
 	if s := rep.Scan; s != nil && s.SARIF != "" {
-		vs, err := sarifFindings(s.SARIF, rep.Source.Dir)
+		vs, err := sarifFindings("scan", s.SARIF, rep.Source.Dir)
 		fs = append(fs, vs...)
 		if err != nil {
 			return fs, err
@@ -120,17 +129,17 @@ type sarifLog struct {
 	} `json:"runs"`
 }
 
-// sarifFindings reads the scan's SARIF file and returns the results that
+// sarifFindings reads a step's SARIF file and returns the results that
 // point at a line of a file in the source directory; an image's binaries
 // (Trivy's locations) have none.
-func sarifFindings(path, srcDir string) ([]Finding, error) {
+func sarifFindings(step, path, srcDir string) ([]Finding, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the scan's SARIF: %w", err)
+		return nil, fmt.Errorf("reading the %s step's SARIF: %w", step, err)
 	}
 	fs, err := ParseSARIF(b)
 	if err != nil {
-		return nil, fmt.Errorf("reading the scan's SARIF %s: %w", path, err)
+		return nil, fmt.Errorf("reading the %s step's SARIF %s: %w", step, path, err)
 	}
 	out := fs[:0]
 	for _, f := range fs {

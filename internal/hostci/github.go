@@ -257,6 +257,28 @@ func (g *GitHub) summary(rep *runner.Report, reportPath string, fs []Finding) []
 		b.WriteString("\n")
 	}
 
+	if l := rep.Lint; l != nil {
+		b.WriteString("### Lint and SAST\n\n| Tool | Status | Gate | Findings |\n|---|---|---|---|\n")
+		for _, t := range l.Tools {
+			gate := "✅ passed"
+			if !t.Passed {
+				gate = "❌ failed"
+			}
+			n := 0
+			for _, c := range t.Counts {
+				n += c
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s: %s | %d |\n", cell(t.Tool), cell(t.Status), cell(t.Rule), gate, n)
+		}
+		b.WriteString("\n")
+		for _, w := range l.Warnings {
+			fmt.Fprintf(&b, "- ⚠️ %s\n", cell(w))
+		}
+		if len(l.Warnings) > 0 {
+			b.WriteString("\n")
+		}
+	}
+
 	if s := rep.Scan; s != nil {
 		gate := "✅ passed"
 		if !s.Passed {

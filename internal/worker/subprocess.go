@@ -34,6 +34,11 @@ func (s Subprocess) Scan(ctx context.Context, req protocol.ScanRequest) (*protoc
 	return call[protocol.Result[protocol.ScanValue]](ctx, s, req)
 }
 
+// Lint implements protocol.Executor.
+func (s Subprocess) Lint(ctx context.Context, req protocol.LintRequest) (*protocol.Result[protocol.LintValue], error) {
+	return call[protocol.Result[protocol.LintValue]](ctx, s, req)
+}
+
 // Sign implements protocol.Executor.
 func (s Subprocess) Sign(ctx context.Context, req protocol.SignRequest) (*protocol.Result[protocol.SignValue], error) {
 	return call[protocol.Result[protocol.SignValue]](ctx, s, req)

@@ -65,7 +65,8 @@ func find() (Worker, error) {
 	id.WriteString(bi.GoVersion + " " + bi.Main.Version)
 	for _, d := range bi.Deps {
 		switch d.Path {
-		case "github.com/anchore/syft", "github.com/aquasecurity/trivy", "github.com/sigstore/cosign/v3", "golang.org/x/vuln":
+		case "github.com/anchore/syft", "github.com/aquasecurity/trivy", "github.com/sigstore/cosign/v3", "golang.org/x/vuln",
+			"honnef.co/go/tools", "github.com/securego/gosec/v2", "golang.org/x/tools":
 			id.WriteString(" " + d.Path + "@" + d.Version)
 		}
 	}

@@ -15,7 +15,7 @@ func TestHeavyStepWithoutExecutorFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := runner.Inputs{Deps: map[string]*runner.Result{"build": build}, OutDir: t.TempDir()}
-	for _, s := range []runner.Step{&sbomStep{}, &scanStep{}, &signStep{}, &attestStep{}} {
+	for _, s := range []runner.Step{&sbomStep{}, &scanStep{}, &lintStep{}, &signStep{}, &attestStep{}} {
 		_, err := s.Run(context.Background(), in)
 		if err == nil || !strings.Contains(err.Error(), "needs an executor (pipelines.Options.Executor)") {
 			t.Errorf("%s: Run error %v, want one naming the missing executor", s.Name(), err)

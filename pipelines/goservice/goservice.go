@@ -63,7 +63,12 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			}
 		}
 		g.Add(&testStep{opts: test.Options{Dir: r.Context.Dir, Packages: cfg.Test.Packages, MinCoverage: cov, SkipVet: !*cfg.Test.Vet}, env: cfg.Test.Env})
-		needs = append(needs, "test")
+		lc, err := lintConfig(r, o)
+		if err != nil {
+			return nil, err
+		}
+		g.Add(&lintStep{cfg: lc, exec: o.Executor})
+		needs = append(needs, "test", "lint")
 	}
 	if withBuild {
 		bopts, err := buildOptions(r, o)
@@ -346,6 +351,15 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 					rep.Test.CoverProfile = export(r, res, "test", f, &errs)
 				}
 			}
+		}
+	}
+	if res := o.Results["lint"]; res != nil {
+		var v LintValue
+		if err := res.Decode(&v); err != nil {
+			errs = append(errs, err)
+		} else {
+			rep.Lint = &runner.LintReport{Passed: v.Passed, Tools: v.Tools, Findings: v.Findings, Warnings: v.Warnings,
+				JSON: export(r, res, "lint", LintJSON, &errs), SARIF: export(r, res, "lint", LintSARIF, &errs)}
 		}
 	}
 	if res := o.Results["publish"]; res != nil {

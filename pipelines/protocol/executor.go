@@ -19,6 +19,9 @@ type Executor interface {
 	// Scan may return a result with an error: the gate failed on findings
 	// that the result lists.
 	Scan(ctx context.Context, req ScanRequest) (*Result[ScanValue], error)
+	// Lint checks the source with staticcheck and gosec; like Scan it may
+	// return a result with an error (a failed gate).
+	Lint(ctx context.Context, req LintRequest) (*Result[LintValue], error)
 	Sign(ctx context.Context, req SignRequest) (*Result[SignValue], error)
 	Attest(ctx context.Context, req AttestRequest) (*Result[AttestValue], error)
 	// Evaluate checks an image against a promotion policy (see Evaluator).
@@ -51,6 +54,13 @@ type ScanRequest struct {
 	Config ScanConfig         `json:"config"`
 	Build  Output[ImageValue] `json:"build"`
 	OutDir string             `json:"outDir"`
+}
+
+// LintRequest checks the source with staticcheck and gosec, and applies
+// their gates.
+type LintRequest struct {
+	Config LintConfig `json:"config"`
+	OutDir string     `json:"outDir"`
 }
 
 // SignRequest signs the published index and each platform manifest.

@@ -77,10 +77,46 @@ type ScanValue struct {
 	Warnings   []string       `json:"warnings,omitempty"`
 }
 
+// LintConfig is what the lint step checks, and its gates: staticcheck
+// (lint) and gosec (SAST).
+type LintConfig struct {
+	Dir         string         `json:"dir"`
+	Staticcheck LintToolConfig `json:"staticcheck"`
+	Gosec       LintToolConfig `json:"gosec"`
+}
+
+// LintToolConfig configures one tool and its gate (package lint's Tool).
+type LintToolConfig struct {
+	Disabled bool            `json:"disabled,omitempty"`
+	Checks   []string        `json:"checks,omitempty"`
+	Severity string          `json:"severity,omitempty"` // the least severe finding that fails
+	Warn     bool            `json:"warn,omitempty"`
+	Ignore   []LintException `json:"ignore,omitempty"`
+}
+
+// LintException accepts a rule's findings (in Path, when set) through the
+// day of Expires, UTC.
+type LintException struct {
+	Rule    string    `json:"rule"`
+	Path    string    `json:"path,omitempty"`
+	Reason  string    `json:"reason"`
+	Expires time.Time `json:"expires"`
+}
+
+// LintValue is the lint step's result.
+type LintValue struct {
+	Passed   bool                 `json:"passed"`
+	Tools    []runner.LintTool    `json:"tools"`
+	Findings []runner.LintFinding `json:"findings"`
+	Warnings []string             `json:"warnings,omitempty"`
+}
+
 // Files the supply-chain steps write.
 const (
 	ScanJSON      = "scan.json"
 	ScanSARIF     = "scan.sarif"
+	LintJSON      = "lint.json"
+	LintSARIF     = "lint.sarif"
 	PublicKeyFile = "cosign.pub"
 )
 

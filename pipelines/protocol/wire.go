@@ -11,7 +11,7 @@ import (
 
 // Request is every request the wire carries.
 type Request interface {
-	SBOMRequest | ScanRequest | SignRequest | AttestRequest | EvaluateRequest
+	SBOMRequest | ScanRequest | LintRequest | SignRequest | AttestRequest | EvaluateRequest
 }
 
 // task names a request on the wire. The names come from the request types
@@ -22,6 +22,8 @@ func task(req any) string {
 		return "sbom"
 	case ScanRequest:
 		return "scan"
+	case LintRequest:
+		return "lint"
 	case SignRequest:
 		return "sign"
 	case AttestRequest:
@@ -121,6 +123,8 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, x Executor, secrets Se
 		a, err = answer(ctx, c.Request, x.SBOM, nil)
 	case task(ScanRequest{}):
 		a, err = answer(ctx, c.Request, x.Scan, nil)
+	case task(LintRequest{}):
+		a, err = answer(ctx, c.Request, x.Lint, nil)
 	case task(SignRequest{}):
 		a, err = answer(ctx, c.Request, x.Sign, func(r *SignRequest) { r.Secrets = secrets })
 	case task(AttestRequest{}):

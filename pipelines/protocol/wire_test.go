@@ -25,6 +25,11 @@ func (r *recorder) Scan(_ context.Context, req ScanRequest) (*Result[ScanValue],
 	r.got = req
 	return &Result[ScanValue]{Value: ScanValue{Passed: false, Rule: "CRITICAL"}}, errors.New("gate failed")
 }
+func (r *recorder) Lint(_ context.Context, req LintRequest) (*Result[LintValue], error) {
+	r.got = req
+	return &Result[LintValue]{Value: LintValue{Passed: false}, Export: []string{LintSARIF}}, errors.New("lint gate failed")
+}
+
 func (r *recorder) Sign(_ context.Context, req SignRequest) (*Result[SignValue], error) {
 	r.got = req
 	return &Result[SignValue]{Value: SignValue{Ref: req.Publish.Ref}}, nil
@@ -81,6 +86,10 @@ func TestWire(t *testing.T) {
 		t.Errorf("scan: a failed gate keeps its result and error: %+v, %v", scan, err)
 	}
 
+	rec, lint, _, err := roundTrip[Result[LintValue]](t, LintRequest{Config: LintConfig{Dir: "/src", Gosec: LintToolConfig{Severity: "MEDIUM"}}, OutDir: "/o"}, Secrets{})
+	if lint == nil || lint.Export[0] != LintSARIF || err == nil || err.Error() != "lint gate failed" || rec.got.(LintRequest).Config.Gosec.Severity != "MEDIUM" {
+		t.Errorf("lint: a failed gate keeps its result and error: %+v, %v", lint, err)
+	}
 	secrets := Secrets{Password: []byte("s3cret"), IDToken: "tok-s3cret"}
 	rec, _, env, err := roundTrip[Result[SignValue]](t, SignRequest{Publish: PublishValue{Ref: "r@sha256:ab"}, Secrets: secrets}, secrets)
 	if err != nil || string(rec.got.(SignRequest).Secrets.Password) != "s3cret" || rec.got.(SignRequest).Secrets.IDToken != "tok-s3cret" {

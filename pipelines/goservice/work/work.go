@@ -43,7 +43,8 @@ func buildIdentity() (string, error) {
 		case "github.com/pavedhq/paved":
 			devel = d.Version == "(devel)" || d.Replace != nil
 			id.WriteString(" " + d.Path + "@" + d.Version)
-		case "github.com/anchore/syft", "github.com/aquasecurity/trivy", "github.com/sigstore/cosign/v3", "golang.org/x/vuln":
+		case "github.com/anchore/syft", "github.com/aquasecurity/trivy", "github.com/sigstore/cosign/v3", "golang.org/x/vuln",
+			"honnef.co/go/tools", "github.com/securego/gosec/v2", "golang.org/x/tools":
 			id.WriteString(" " + d.Path + "@" + d.Version)
 		}
 	}

@@ -1,0 +1,273 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// Options say which tools run and what fails their gates.
+type Options struct {
+	Staticcheck Tool
+	Gosec       Tool
+	// Patterns are the packages to check, as go list takes them; default
+	// ./... .
+	Patterns []string
+	// Now is the time exceptions are checked against; zero means now.
+	Now time.Time
+}
+
+// Tool statuses, as in ToolResult.Status.
+const (
+	Checked  = "checked"
+	Disabled = "disabled"
+	NotRun   = "not run"
+)
+
+// Report is what the tools found, and each one's verdict.
+type Report struct {
+	Tools    []ToolResult `json:"tools"`
+	Findings []Finding    `json:"findings"`
+	Warnings []string     `json:"warnings,omitempty"` // lapsed exceptions, exceptions that match nothing
+}
+
+// ToolResult is one tool's verdict.
+type ToolResult struct {
+	Tool    string `json:"tool"`
+	Kind    string `json:"kind"` // lint or sast
+	Version string `json:"version,omitempty"`
+	Status  string `json:"status"`
+	// Error says why a tool that was asked to run could not.
+	Error  string         `json:"error,omitempty"`
+	Rule   string         `json:"rule"`
+	Passed bool           `json:"passed"`
+	Counts map[string]int `json:"counts"` // findings not accepted by an exception, by severity
+}
+
+// Passed reports whether every tool's gate passed.
+func (r *Report) Passed() bool {
+	for _, t := range r.Tools {
+		if !t.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// Run checks the Go module in dir with the tools opts enables and applies
+// their gates. It returns the report with a *GateError when a gate fails,
+// a *FieldError for a bad setting, and a nil report only when the context
+// ends first.
+func Run(ctx context.Context, dir string, opts Options) (*Report, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := analyze(ctx, abs, opts)
+	if err != nil {
+		return nil, err
+	}
+	return judge(runs, opts)
+}
+
+func (opts Options) validate() error {
+	for _, t := range []Tool{opts.Staticcheck, opts.Gosec} {
+		for _, e := range t.Ignore {
+			if err := e.Validate(); err != nil {
+				return err
+			}
+		}
+		if t.Severity != "" && rank(strings.ToUpper(t.Severity)) == len(Severities) {
+			return &FieldError{Field: "severity", Msg: fmt.Sprintf("%q: want HIGH, MEDIUM or LOW", t.Severity)}
+		}
+	}
+	return nil
+}
+
+type tool struct {
+	name, kind, module string
+	run                func([]*packages.Package, Tool, string) ([]Finding, error)
+}
+
+var tools = []tool{
+	{Staticcheck, "lint", "honnef.co/go/tools", runStaticcheck},
+	{Gosec, "sast", "github.com/securego/gosec/v2", runGosec},
+}
+
+func (opts Options) of(name string) Tool {
+	if name == Staticcheck {
+		return opts.Staticcheck
+	}
+	return opts.Gosec
+}
+
+// toolRun is what one tool found before its gate, or why it could not run.
+type toolRun struct {
+	findings []Finding
+	err      error
+}
+
+// analyze loads the packages once and runs each enabled tool on them.
+func analyze(ctx context.Context, dir string, opts Options) (map[string]toolRun, error) {
+	runs := map[string]toolRun{}
+	if opts.Staticcheck.Disabled && opts.Gosec.Disabled {
+		return runs, nil
+	}
+	pkgs, loadErr := load(ctx, dir, opts.Patterns)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	for _, t := range tools {
+		cfg := opts.of(t.name)
+		switch {
+		case cfg.Disabled:
+		case loadErr != nil:
+			runs[t.name] = toolRun{err: loadErr}
+		default:
+			fs, err := t.run(pkgs, cfg, dir)
+			runs[t.name] = toolRun{findings: fs, err: err}
+		}
+	}
+	return runs, nil
+}
+
+// judge applies the exceptions and gates to what the tools found.
+func judge(runs map[string]toolRun, opts Options) (*Report, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	rep := &Report{Findings: []Finding{}}
+	var failed []string
+	for _, t := range tools {
+		cfg := opts.of(t.name)
+		res := ToolResult{Tool: t.name, Kind: t.kind, Version: moduleVersion(t.module), Rule: ruleOf(cfg), Counts: map[string]int{}}
+		r := runs[t.name]
+		switch {
+		case cfg.Disabled:
+			res.Status, res.Passed, res.Rule = Disabled, true, "disabled"
+		case r.err != nil:
+			res.Status, res.Error = NotRun, r.err.Error()
+			failed = append(failed, fmt.Sprintf("%s could not run: %s", t.name, res.Error))
+		default:
+			fs := slices.Clone(r.findings)
+			res.Status = Checked
+			rep.Warnings = append(rep.Warnings, prefix(t.name+": ", applyExceptions(fs, cfg.Ignore, now))...)
+			blocking := 0
+			for i := range fs {
+				fs[i].Blocking = blocks(cfg, fs[i])
+				if fs[i].Blocking {
+					blocking++
+				}
+				if fs[i].Ignored == "" {
+					res.Counts[fs[i].Severity]++
+				}
+			}
+			res.Passed = blocking == 0
+			if blocking > 0 {
+				failed = append(failed, fmt.Sprintf("%s gate %q failed: %d findings", t.name, res.Rule, blocking))
+			}
+			rep.Findings = append(rep.Findings, fs...)
+		}
+		rep.Tools = append(rep.Tools, res)
+	}
+	rep.Findings = normalize(rep.Findings)
+	if len(failed) == 0 {
+		return rep, nil
+	}
+	ge := &GateError{Failed: failed}
+	for _, f := range rep.Findings {
+		if !f.Blocking {
+			continue
+		}
+		if len(ge.Shown) == 10 {
+			ge.More++
+			continue
+		}
+		ge.Shown = append(ge.Shown, f)
+	}
+	return rep, ge
+}
+
+func prefix(p string, ss []string) []string {
+	for i := range ss {
+		ss[i] = p + ss[i]
+	}
+	return ss
+}
+
+// loadMode is what both tools need: staticcheck's analyzers compute facts
+// about every dependency, so all of them are type-checked from source.
+const loadMode = packages.LoadAllSyntax | packages.NeedModule
+
+// load loads the module's packages, and fails naming the first errors when
+// any of them, or of their dependencies, does not load or type-check: an
+// analysis of a package with type errors would silently check less.
+func load(ctx context.Context, dir string, patterns []string) ([]*packages.Package, error) {
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	cfg := &packages.Config{Context: ctx, Dir: dir, Mode: loadMode, Env: os.Environ()}
+	pkgs, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("loading packages: %w", err)
+	}
+	var errs []string
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		for _, e := range p.Errors {
+			if len(errs) < 5 {
+				errs = append(errs, relativeError(dir, e.Error()))
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("the packages do not load: %s", strings.Join(errs, "; "))
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("no packages match %s", strings.Join(patterns, " "))
+	}
+	return pkgs, nil
+}
+
+// relativeError names files relative to the module: the error goes into
+// reports read elsewhere.
+func relativeError(dir, msg string) string {
+	return strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+}
+
+// relPath is a file relative to dir, slash-separated; "" for one outside it
+// (a dependency's, which no finding of the module's should name).
+func relPath(dir, file string) string {
+	rel, err := filepath.Rel(dir, file)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+// moduleVersion is the version of a module linked into this program.
+func moduleVersion(path string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, m := range bi.Deps {
+		if m.Path == path {
+			if m.Replace != nil {
+				return m.Replace.Version
+			}
+			return m.Version
+		}
+	}
+	return ""
+}
