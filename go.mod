@@ -4,9 +4,9 @@ go 1.26.8
 
 require (
 	github.com/CycloneDX/cyclonedx-go v0.12.0
-	github.com/andybalholm/brotli v1.2.8
 	github.com/anchore/stereoscope v0.4.1
 	github.com/anchore/syft v1.57.1
+	github.com/andybalholm/brotli v1.2.8
 	github.com/aquasecurity/trivy v0.74.0
 	github.com/aquasecurity/trivy-db v0.0.0-20260813095258-0e0340a01b57
 	github.com/cdevents/sdk-go v0.5.1

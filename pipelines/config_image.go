@@ -81,8 +81,8 @@ func (s ImageSettings) validate() error {
 }
 
 // File is the build module's form of f.
-func (f FileConfig) File() build.File {
-	return build.File{Source: f.Src, Dest: f.Dst, Mode: fs.FileMode(f.Mode)}
+func (f FileConfig) File() build.FileGlob {
+	return build.FileGlob{Source: f.Src, Dest: f.Dst, Mode: fs.FileMode(f.Mode)}
 }
 
 // Runtime is the build module's form of c, env sorted by name so the

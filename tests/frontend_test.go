@@ -329,4 +329,3 @@ func TestFrontendCoverageGate(t *testing.T) {
 		t.Errorf("coverage summary %q: %v", rep.Test.CoverProfile, err)
 	}
 }
-

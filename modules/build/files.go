@@ -19,8 +19,8 @@ const (
 	KoDataPath = "/var/run/ko"
 )
 
-// File puts files of the service into the image.
-type File struct {
+// FileGlob puts files of the service into the image.
+type FileGlob struct {
 	// Source is a glob relative to Options.Dir, in path.Match syntax with
 	// forward slashes; a directory it matches is taken whole.
 	Source string `json:"src"`
@@ -161,7 +161,7 @@ func StaticFiles(opts Options) ([]StaticFile, error) {
 }
 
 // ValidFile checks what a File says without reading the service.
-func ValidFile(f File) error {
+func ValidFile(f FileGlob) error {
 	if strings.TrimSpace(f.Source) == "" {
 		return errors.New("src: a glob of files in the service is needed, such as static/*")
 	}

@@ -36,7 +36,7 @@ type Options struct {
 	Env         []string          // extra environment for go build; CGO_ENABLED=0 unless set here
 	// Files puts files of the service into the image, in one layer below
 	// the binaries with the main packages' kodata/ (see StaticFiles).
-	Files []File
+	Files []FileGlob
 	// Ldflags are more linker flags (rendered: see RenderLdflags), after
 	// -s -w. When set they replace the -X main.version=Version default.
 	Ldflags []string

@@ -112,7 +112,7 @@ func TestGoStaticFilesAndLdflags(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := Options{Dir: dir, Main: main, Created: created, Platforms: []v1.Platform{amd64}, Env: offlineEnv, Ldflags: ldflags,
-		Files: []File{
+		Files: []FileGlob{
 			{Source: "web/static/*", Dest: "/srv/static/"},
 			{Source: "LICENSE", Dest: "/licenses/LICENSE", Mode: 0o600},
 			{Source: "scripts", Dest: "/opt/scripts"},
@@ -238,22 +238,22 @@ func TestStaticFilesErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		files   []File
+		files   []FileGlob
 		wantErr string
 	}{
-		{"no match", []File{{Source: "static/*.css", Dest: "/srv/"}}, `files[0].src "static/*.css": matches no file`},
-		{"bad glob", []File{{Source: "static/[", Dest: "/srv/"}}, `files[0]: src: "static/[": syntax error in pattern`},
-		{"leaves the service", []File{{Source: "../x", Dest: "/srv/"}}, `files[0]: src: "../x": want a path inside the service`},
-		{"absolute src", []File{{Source: "/etc/passwd", Dest: "/srv/"}}, `files[0]: src: "/etc/passwd"`},
-		{"relative dst", []File{{Source: "static/a.txt", Dest: "srv/a"}}, `files[0]: dst: "srv/a": want an absolute path`},
-		{"root dst", []File{{Source: "static/a.txt", Dest: "/"}}, `files[0]: dst: "/": name a directory below /`},
-		{"setuid", []File{{Source: "static/a.txt", Dest: "/a", Mode: fs.ModeSetuid | 0o755}}, "files[0]: mode"},
-		{"link out of the service", []File{{Source: "static/link", Dest: "/x"}}, "static/link: path escapes from parent"},
-		{"dir link out of the service", []File{{Source: "linkdir/secret", Dest: "/x"}}, "linkdir/secret: path escapes from parent"},
-		{"two sources, one path", []File{{Source: "static/a.txt", Dest: "/srv/"}, {Source: "other/a.txt", Dest: "/srv/"}}, "files[1]: /srv/a.txt would be both static/a.txt and other/a.txt"},
-		{"over kodata", []File{{Source: "other/a.txt", Dest: "/var/run/ko/x"}}, "files[0]: /var/run/ko/x would be both kodata/x and other/a.txt"},
-		{"file as a directory", []File{{Source: "static/a.txt", Dest: "/srv/x"}, {Source: "static/b.txt", Dest: "/srv/x/b"}}, "/srv/x is a file (from static/a.txt), and /srv/x/b would be inside it"},
-		{"over the binary", []File{{Source: "static/a.txt", Dest: "/app/hello"}}, "in the way of the binary hello"},
+		{"no match", []FileGlob{{Source: "static/*.css", Dest: "/srv/"}}, `files[0].src "static/*.css": matches no file`},
+		{"bad glob", []FileGlob{{Source: "static/[", Dest: "/srv/"}}, `files[0]: src: "static/[": syntax error in pattern`},
+		{"leaves the service", []FileGlob{{Source: "../x", Dest: "/srv/"}}, `files[0]: src: "../x": want a path inside the service`},
+		{"absolute src", []FileGlob{{Source: "/etc/passwd", Dest: "/srv/"}}, `files[0]: src: "/etc/passwd"`},
+		{"relative dst", []FileGlob{{Source: "static/a.txt", Dest: "srv/a"}}, `files[0]: dst: "srv/a": want an absolute path`},
+		{"root dst", []FileGlob{{Source: "static/a.txt", Dest: "/"}}, `files[0]: dst: "/": name a directory below /`},
+		{"setuid", []FileGlob{{Source: "static/a.txt", Dest: "/a", Mode: fs.ModeSetuid | 0o755}}, "files[0]: mode"},
+		{"link out of the service", []FileGlob{{Source: "static/link", Dest: "/x"}}, "static/link: path escapes from parent"},
+		{"dir link out of the service", []FileGlob{{Source: "linkdir/secret", Dest: "/x"}}, "linkdir/secret: path escapes from parent"},
+		{"two sources, one path", []FileGlob{{Source: "static/a.txt", Dest: "/srv/"}, {Source: "other/a.txt", Dest: "/srv/"}}, "files[1]: /srv/a.txt would be both static/a.txt and other/a.txt"},
+		{"over kodata", []FileGlob{{Source: "other/a.txt", Dest: "/var/run/ko/x"}}, "files[0]: /var/run/ko/x would be both kodata/x and other/a.txt"},
+		{"file as a directory", []FileGlob{{Source: "static/a.txt", Dest: "/srv/x"}, {Source: "static/b.txt", Dest: "/srv/x/b"}}, "/srv/x is a file (from static/a.txt), and /srv/x/b would be inside it"},
+		{"over the binary", []FileGlob{{Source: "static/a.txt", Dest: "/app/hello"}}, "in the way of the binary hello"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

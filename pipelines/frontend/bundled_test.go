@@ -36,13 +36,13 @@ func TestProductionPackages(t *testing.T) {
 
 func TestProductionPackagesErrors(t *testing.T) {
 	for lock, want := range map[string]string{
-		`{"lockfileVersion":1,"dependencies":{}}`:                              "lockfileVersion 1",
-		`{"lockfileVersion":3,"packages":{"node_modules/../../etc":{}}}`:        "not a clean relative path",
-		`{"lockfileVersion":3,"packages":{"node_modules/@s":{}}}`:               "scope",
-		`{"lockfileVersion":3,"packages":{"node_modules/a/b":{}}}`:              "not a package directory",
+		`{"lockfileVersion":1,"dependencies":{}}`:                                "lockfileVersion 1",
+		`{"lockfileVersion":3,"packages":{"node_modules/../../etc":{}}}`:         "not a clean relative path",
+		`{"lockfileVersion":3,"packages":{"node_modules/@s":{}}}`:                "scope",
+		`{"lockfileVersion":3,"packages":{"node_modules/a/b":{}}}`:               "not a package directory",
 		`{"lockfileVersion":3,"packages":{"node_modules/a/node_modules/.x":{}}}`: "package name",
-		`{"lockfileVersion":3,"packages":[]}`:                                   "package-lock.json",
-		`not json`:                                                              "package-lock.json",
+		`{"lockfileVersion":3,"packages":[]}`:                                    "package-lock.json",
+		`not json`:                                                               "package-lock.json",
 	} {
 		if _, err := productionPackages([]byte(lock)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want one containing %q", lock, err, want)
