@@ -1,7 +1,8 @@
 // Command vulndb writes an offline vulnerability database directory for
 // paved's --vuln-db: Trivy's database (db/trivy.db, db/metadata.json) and a
 // Go vulnerability database in x/vuln's v1 layout (govulndb/), both from a
-// small JSON list of advisories.
+// small JSON list of advisories. An advisory with "ecosystem": "npm" or
+// "pip" goes into Trivy's database alone, for npm or Python packages.
 //
 // In production you mirror the real databases into such a directory on a
 // connected machine (trivy --download-db-only --cache-dir DIR; a copy of
@@ -28,24 +29,38 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Advisory is one vulnerability in one Go module.
+// Advisory is one vulnerability in one Go module, or in one npm or pip
+// package (Trivy's database only).
 type Advisory struct {
-	ID       string   `json:"id"`       // CVE-... (Trivy's key)
-	GoID     string   `json:"goId"`     // GO-... (the Go database's key)
-	Module   string   `json:"module"`   // module path
-	Affected string   `json:"affected"` // version range, e.g. "<1.6.1"
-	Fixed    string   `json:"fixed"`    // first fixed version, "" when none
-	Severity string   `json:"severity"` // CRITICAL, HIGH, MEDIUM, LOW
-	Title    string   `json:"title"`
-	Symbols  []string `json:"symbols"` // exported symbols govulncheck looks for
+	ID        string   `json:"id"`                  // CVE-... (Trivy's key)
+	Ecosystem string   `json:"ecosystem,omitempty"` // go (the default), npm or pip
+	GoID      string   `json:"goId"`                // GO-... (the Go database's key)
+	Module    string   `json:"module"`              // module path, or the npm or pip package's name
+	Affected  string   `json:"affected"`            // version range, e.g. "<1.6.1"
+	Fixed     string   `json:"fixed"`               // first fixed version, "" when none
+	Severity  string   `json:"severity"`            // CRITICAL, HIGH, MEDIUM, LOW
+	Title     string   `json:"title"`
+	Symbols   []string `json:"symbols"` // exported symbols govulncheck looks for
 }
 
 //go:embed demo.json
 var demo []byte
 
-// ghsaGoBucket is where trivy-db's GitHub Security Advisory source keeps Go
-// advisories; Trivy's Go binary detector reads every "go::" bucket.
-const ghsaGoBucket = "go::GitHub Security Advisory Go"
+// ghsaBuckets are where trivy-db's GitHub Security Advisory source keeps
+// each ecosystem's advisories; Trivy's detectors read every bucket whose
+// name starts with the ecosystem ("go::", "npm::", "pip::").
+var ghsaBuckets = map[string]struct{ bucket, name, query string }{
+	"go":  {"go::GitHub Security Advisory Go", "GitHub Security Advisory Go", "go"},
+	"npm": {"npm::GitHub Security Advisory npm", "GitHub Security Advisory npm", "npm"},
+	"pip": {"pip::GitHub Security Advisory pip", "GitHub Security Advisory pip", "pip"},
+}
+
+func ecosystem(a Advisory) string {
+	if a.Ecosystem == "" {
+		return "go"
+	}
+	return a.Ecosystem
+}
 
 func main() {
 	out := flag.String("o", "", "directory to write (created if missing)")
@@ -67,6 +82,12 @@ func main() {
 	if err := json.Unmarshal(b, &advs); err != nil {
 		fmt.Fprintf(os.Stderr, "vulndb: %s: %v\n", *list, err)
 		os.Exit(2)
+	}
+	for _, a := range advs {
+		if _, ok := ghsaBuckets[ecosystem(a)]; !ok {
+			fmt.Fprintf(os.Stderr, "vulndb: %s: %s: unknown ecosystem %q (want go, npm or pip)\n", *list, a.ID, a.Ecosystem)
+			os.Exit(2)
+		}
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	if err := writeTrivy(filepath.Join(*out, "db"), advs, now); err != nil {
@@ -90,16 +111,18 @@ func writeTrivy(dir string, advs []Advisory, now time.Time) error {
 	defer trivydb.Close()
 	dbc := trivydb.Config{}
 	err := dbc.BatchUpdate(func(tx *bolt.Tx) error {
-		if err := dbc.PutDataSource(tx, ghsaGoBucket, dbtypes.DataSource{ID: vulnerability.GHSA, Name: "GitHub Security Advisory Go",
-			URL: "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Ago"}); err != nil {
-			return err
+		for _, b := range ghsaBuckets {
+			if err := dbc.PutDataSource(tx, b.bucket, dbtypes.DataSource{ID: vulnerability.GHSA, Name: b.name,
+				URL: "https://github.com/advisories?query=type%3Areviewed+ecosystem%3A" + b.query}); err != nil {
+				return err
+			}
 		}
 		for _, a := range advs {
 			adv := dbtypes.Advisory{VulnerableVersions: []string{a.Affected}}
 			if a.Fixed != "" {
 				adv.PatchedVersions = []string{a.Fixed}
 			}
-			if err := dbc.PutAdvisory(tx, []string{ghsaGoBucket, a.Module}, a.ID, adv); err != nil {
+			if err := dbc.PutAdvisory(tx, []string{ghsaBuckets[ecosystem(a)].bucket, a.Module}, a.ID, adv); err != nil {
 				return err
 			}
 			sev, err := dbtypes.NewSeverity(a.Severity)
@@ -133,6 +156,9 @@ func writeGo(root string, advs []Advisory, now time.Time) error {
 	var vulns []map[string]any
 	files := map[string]any{"index/db.json": map[string]string{"modified": modified}}
 	for _, a := range advs {
+		if ecosystem(a) != "go" {
+			continue
+		}
 		if _, seen := modules[a.Module]; !seen {
 			order = append(order, a.Module)
 		}

@@ -70,50 +70,35 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		if err != nil {
 			return nil, err
 		}
-		target, tags, err := publishTarget(r, o)
-		if err != nil {
-			return nil, err
-		}
 		// The tests compile the host's packages as the build does; let
 		// them, and have the build reuse them.
 		bopts.HostLast = withTest
 		g.Add(&buildStep{opts: bopts})
-		publishNeeds := append(needs, "build")
-		if withSupplyChain {
-			scfg, err := scanConfig(r, o)
+		if !withSupplyChain {
+			target, tags, err := publishTarget(r, o)
 			if err != nil {
 				return nil, err
 			}
-			g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}, exec: o.Executor}, "build")
-			g.Add(&scanStep{cfg: scfg, exec: o.Executor}, "build")
-			publishNeeds = append(publishNeeds, "sbom", "scan")
-		}
-		g.Add(&publishStep{target: target, tags: tags, from: "build"}, publishNeeds...)
-		switch {
-		case withSupplyChain && o.Signing.Enabled():
-			if _, ok := target.(build.RegistryTarget); !ok {
-				return nil, &pipelines.ConfigError{Field: "--image", Msg: "signing needs a registry repository: an oci: layout cannot hold cosign signatures"}
-			}
-			sc := SignConfig{Key: o.Signing.Key, Keyless: o.Signing.Keyless, FulcioURL: o.Signing.FulcioURL, RekorURL: o.Signing.RekorURL, TrustedRoot: o.Signing.TrustedRoot}
-			secrets := workerSecrets(o.Signing)
-			var platforms []string
+			g.Add(&publishStep{target: target, tags: tags, from: "build"}, append(needs, "build")...)
+		} else {
+			d := Delivery{Needs: needs, GoSource: r.Context.Dir, Main: mainPackages(cfg)}
 			for _, p := range bopts.Platforms {
-				platforms = append(platforms, p.String())
+				d.Platforms = append(d.Platforms, p.String())
 			}
-			tc, err := goToolchain(ctx)
-			if err != nil {
-				return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
+			if o.Signing.Enabled() {
+				tc, err := goToolchain(ctx)
+				if err != nil {
+					return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
+				}
+				d.GoVersion, d.GoEnv = tc.Version, provenanceEnv(tc.Env)
 			}
-			g.Add(&signStep{cfg: sc, secrets: secrets, exec: o.Executor}, "publish")
-			g.Add(&attestStep{secrets: secrets, exec: o.Executor, cfg: AttestConfig{Sign: sc, Pipeline: name, RunID: r.ID, Started: r.Started,
-				Context: r.Context, Platforms: platforms, Main: mainPackages(cfg), GoVersion: tc.Version, GoEnv: provenanceEnv(tc.Env),
-				BuilderID: builderID(r.Context), PavedVersion: pavedVersion()}}, "publish", "sbom", "build")
-		case withSupplyChain:
-			r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")
+			if err := AddDelivery(r, o, g, d); err != nil {
+				return nil, err
+			}
 		}
 	}
 	r.Graph = g
-	r.Fill = func(rep *runner.Report, o *runner.Outcome) error { return fill(r, rep, o) }
+	r.Fill = Fill(r)
 	return r, nil
 }
 
@@ -280,7 +265,13 @@ func fill(r *pipelines.Run, rep *runner.Report, o *runner.Outcome) error {
 			rep.Test = &runner.TestReport{Coverage: v.Coverage, Threshold: v.Threshold, Passed: v.Passed, Failed: v.Failed,
 				Skipped: v.Skipped, Failures: v.Failures, Vet: v.Vet}
 			rep.Test.JUnit = export(r, res, "test", "junit.xml", &errs)
-			rep.Test.CoverProfile = export(r, res, "test", "coverage.out", &errs)
+			// The coverage file is go's coverage.out, or the summary another
+			// language's runner wrote.
+			for _, f := range res.Export {
+				if f != "junit.xml" && rep.Test.CoverProfile == "" {
+					rep.Test.CoverProfile = export(r, res, "test", f, &errs)
+				}
+			}
 		}
 	}
 	if res := o.Results["publish"]; res != nil {

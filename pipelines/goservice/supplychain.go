@@ -54,6 +54,7 @@ type sbomStep struct {
 	cfg  SBOMConfig
 	exec protocol.Executor
 	from deps
+	key  SourceKey // nil: the Go module holding cfg.Dir
 }
 
 func (s *sbomStep) Name() string { return "sbom" }
@@ -63,7 +64,7 @@ func (s *sbomStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	if err := in.Deps[s.from.build()].Decode(&img); err != nil {
 		return "", err
 	}
-	k, err := sourceKey(ctx, "sbom/v1", s.cfg.Dir)
+	k, err := keySource(ctx, s.key, "sbom/v1", s.cfg.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -91,6 +92,7 @@ type scanStep struct {
 	cfg  ScanConfig
 	exec protocol.Executor
 	from deps
+	key  SourceKey // nil: the Go module holding cfg.Dir
 }
 
 func (s *scanStep) Name() string { return "scan" }
@@ -106,7 +108,7 @@ func (s *scanStep) Key(ctx context.Context, in runner.Inputs) (string, error) {
 	if err := in.Deps[s.from.build()].Decode(&img); err != nil {
 		return "", err
 	}
-	k, err := sourceKey(ctx, "scan/v1", s.cfg.Dir)
+	k, err := keySource(ctx, s.key, "scan/v1", s.cfg.Dir)
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,7 @@
+// Package node runs a Node.js project's own tools the way its lockfile
+// says: install with npm, pnpm or yarn (whichever lockfile the project
+// has), run its lint and build scripts, run its tests with coverage read
+// from the istanbul summary that Vitest, Jest and c8 write, and install
+// its production dependencies alone into a separate directory for an
+// image. It prints nothing: output goes to the writer the caller passes.
+package node
