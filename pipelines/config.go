@@ -42,6 +42,7 @@ type Config struct {
 	Test      TestConfig `yaml:"test"`
 	Scan      ScanConfig `yaml:"scan"`
 	Sign      SignConfig `yaml:"sign"`
+	Job       JobConfig  `yaml:"job"` // batch jobs (python-batch)
 	// Events lists where the service's CDEvents go, as --events takes
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
@@ -165,7 +166,7 @@ func ParseConfig(b []byte) (Config, error) {
 }
 
 // sectionOf names nested structs in errors the way the file spells them.
-var sectionOf = map[string]string{"BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]"}
+var sectionOf = map[string]string{"BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]", "JobConfig": "job", "ResourcesConfig": "job.resources"}
 
 func (c Config) validate() error {
 	if err := c.validateBinaries(); err != nil {
@@ -202,6 +203,9 @@ func (c Config) validate() error {
 		if _, err := expiry.Parse(ig.Expires); err != nil {
 			return &ConfigError{Field: field + ".expires", Msg: err.Error() + ", so no exception lasts forever"}
 		}
+	}
+	if err := c.Job.validate(); err != nil {
+		return err
 	}
 	if (c.Sign.Identity == "") != (c.Sign.Issuer == "") {
 		return &ConfigError{Field: ConfigFile + ": sign", Msg: "identity and issuer go together: a keyless signature is checked against both"}

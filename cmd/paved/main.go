@@ -13,6 +13,7 @@ import (
 
 	// The golden paths this binary offers.
 	_ "github.com/pavedhq/paved/pipelines/goservice"
+	_ "github.com/pavedhq/paved/pipelines/pythonbatch"
 )
 
 // version is set at link time (-X main.version=...); otherwise it comes

@@ -33,14 +33,17 @@ type Info struct {
 	Version        string   `json:"version"`
 	Implementation string   `json:"implementation"`
 	Machine        string   `json:"machine"`           // platform.machine(): x86_64, aarch64
+	Executable     string   `json:"executable"`        // sys.executable: the real program behind a shim
+	Stdlib         string   `json:"stdlib"`            // the standard library's directory
 	Modules        []string `json:"modules,omitempty"` // the asked-for modules that are missing
 }
 
 const describeScript = `
-import sys, platform, json, importlib.util
+import sys, platform, json, importlib.util, sysconfig
 missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]
 print(json.dumps({"version": platform.python_version(), "implementation": sys.implementation.name,
-                  "machine": platform.machine(), "modules": missing}))
+                  "machine": platform.machine(), "executable": sys.executable,
+                  "stdlib": sysconfig.get_paths()["stdlib"], "modules": missing}))
 `
 
 // Describe runs the interpreter once to read its version and machine, and
@@ -90,4 +93,3 @@ func (i Interpreter) require(ctx context.Context, modules ...string) (Info, erro
 	}
 	return info, nil
 }
-
