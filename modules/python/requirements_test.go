@@ -33,7 +33,10 @@ zope.interface[test] === 6.0
 }
 
 func TestParseRequirementsRefusesWhatIsNotPinned(t *testing.T) {
-	for _, tc := range []struct{ lock, wantText, wantMsg string; line int }{
+	for _, tc := range []struct {
+		lock, wantText, wantMsg string
+		line                    int
+	}{
 		{"six==1.16.0\nrequests\n", "requests", "not pinned", 2},
 		{"requests>=2.0\n", "requests>=2.0", "not pinned to one version", 1},
 		{"requests==2.*\n", "requests==2.*", "not pinned to one version", 1},
