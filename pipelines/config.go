@@ -47,6 +47,7 @@ type Config struct {
 	// below.
 	Lint LintConfig `yaml:"lint"`
 	SAST SASTConfig `yaml:"sast"`
+	Job       JobConfig  `yaml:"job"` // batch jobs (python-batch)
 	// Events lists where the service's CDEvents go, as --events takes
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
@@ -177,7 +178,8 @@ func ParseConfig(b []byte) (Config, error) {
 
 // sectionOf names nested structs in errors the way the file spells them.
 var sectionOf = map[string]string{"FileConfig": "files[]", "ContainerConfig": "container", "BinaryConfig": "binaries[]", "TestConfig": "test", "ScanConfig": "scan", "SignConfig": "sign", "IgnoreConfig": "scan.ignore[]", "PromoteConfig": "promote",
-	"LintConfig": "lint", "SASTConfig": "sast", "CodeException": "lint.ignore[] or sast.ignore[]"}
+	"LintConfig": "lint", "SASTConfig": "sast", "CodeException": "lint.ignore[] or sast.ignore[]",
+	"JobConfig": "job", "ResourcesConfig": "job.resources"}
 
 func (c Config) validate() error {
 	if err := c.validateBinaries(); err != nil {
@@ -219,6 +221,9 @@ func (c Config) validate() error {
 		}
 	}
 	if err := c.validateLint(); err != nil {
+		return err
+	}
+	if err := c.Job.validate(); err != nil {
 		return err
 	}
 	if (c.Sign.Identity == "") != (c.Sign.Issuer == "") {

@@ -14,6 +14,7 @@ import (
 	// The golden paths this binary offers.
 	_ "github.com/pavedhq/paved/pipelines/frontend"
 	_ "github.com/pavedhq/paved/pipelines/goservice"
+	_ "github.com/pavedhq/paved/pipelines/pythonbatch"
 	_ "github.com/pavedhq/paved/pipelines/tsservice"
 )
 

@@ -1,0 +1,1 @@
+"""A nightly batch job: totals the day's orders by region."""

@@ -1,0 +1,381 @@
+package tests
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	batchv1 "k8s.io/api/batch/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pavedhq/paved/internal/testtools"
+	"github.com/pavedhq/paved/internal/testtools/ci"
+	"github.com/pavedhq/paved/internal/testtools/hostbase"
+	"github.com/pavedhq/paved/internal/testtools/testfs"
+)
+
+// The python-batch tests run pip and pytest with Debian's python3
+// (python3-pytest, python3-pytest-cov, python3-pip; .ci/run installs them),
+// or the interpreter $PAVED_PYTHON names: the python3 on PATH may be
+// another one without them. The example's dependencies come from its own
+// wheels/ directory, so no package index is needed.
+
+// pythonEnv is the environment that points paved at that interpreter.
+func pythonEnv(t *testing.T) []string {
+	t.Helper()
+	py := os.Getenv("PAVED_PYTHON")
+	if py == "" {
+		py = "/usr/bin/python3"
+	}
+	out, err := exec.Command(py, "-c", "import pytest, pytest_cov, pip").CombinedOutput()
+	if err != nil {
+		ci.Unavailable(t, "%s cannot run pip and pytest with coverage (apt-get install python3-pytest python3-pytest-cov python3-pip): %v\n%s", py, err, out)
+	}
+	return []string{"PAVED_PYTHON=" + py}
+}
+
+// copyPythonExample copies examples/python-batch (without run outputs).
+func copyPythonExample(t *testing.T) string {
+	t.Helper()
+	return testfs.CopyTree(t, "../examples/python-batch", filepath.Join(t.TempDir(), "python-batch"))
+}
+
+// pythonBase is a Python base made of Debian's python3 and its standard
+// library (internal/testtools/hostbase), for this machine's platform.
+func pythonBase(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("/usr/bin/python3", "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])").Output()
+	if err != nil {
+		ci.Unavailable(t, "no /usr/bin/python3 to make a base of: %v", err)
+	}
+	return hostbase.Layout(t, "/usr/bin/python3", strings.TrimSpace(string(out)))
+}
+
+func hostPlatform() string { return hostbase.Platform.OS + "/" + hostbase.Platform.Architecture }
+
+// readCronJob decodes the run's CronJob strictly with Kubernetes' types.
+func readCronJob(t *testing.T, src string) batchv1.CronJob {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(src, ".paved", "manifests", "cronjob.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cj batchv1.CronJob
+	if err := yaml.UnmarshalStrict(b, &cj); err != nil {
+		t.Fatalf("the CronJob does not decode as batch/v1: %v\n%s", err, b)
+	}
+	return cj
+}
+
+// With nothing but the source (and the interpreter), the path runs
+// offline on its defaults, twice to the same digest, and writes the
+// CronJob for that digest.
+func TestPythonBatchDefaults(t *testing.T) {
+	env := pythonEnv(t)
+	src := copyPythonExample(t)
+	r := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("paved run python-batch exited %d\n%s", r.code, r.stderr)
+	}
+	first := r.lastLine()
+	if !strings.HasPrefix(first, "oci:"+filepath.Join(src, ".paved", "image")+"@sha256:") {
+		t.Fatalf("last line %q", first)
+	}
+	if !strings.Contains(r.stderr, "pin a Python base image by digest for production") {
+		t.Errorf("no warning about the host's Python:\n%s", r.stderr)
+	}
+	cj := readCronJob(t, src)
+	_, digest, _ := strings.Cut(first, "@")
+	if img := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image; img != "nightly-report@"+digest {
+		t.Errorf("the CronJob runs %q, want the image by its digest %s", img, digest)
+	}
+	if cj.Spec.Schedule != "30 2 * * *" || cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent || *cj.Spec.JobTemplate.Spec.BackoffLimit != 2 {
+		t.Errorf("CronJob spec %+v", cj.Spec)
+	}
+	os.RemoveAll(filepath.Join(src, ".paved"))
+	again := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
+	if again.code != 0 {
+		t.Fatalf("second run exited %d\n%s", again.code, again.stderr)
+	}
+	if a, b := first, again.lastLine(); a != b {
+		t.Fatalf("digests differ between runs: %s then %s", a, b)
+	}
+}
+
+// pushes counts the blobs pushed through a proxy to a registry.
+type pushes struct {
+	mu      sync.Mutex
+	digests map[string]bool
+}
+
+func (p *pushes) take() map[string]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.digests
+	p.digests = map[string]bool{}
+	return d
+}
+
+// blobProxy forwards to the registry and records each finished blob
+// upload's digest (the ?digest= of its last PUT).
+func blobProxy(t *testing.T, reg string) (string, *pushes) {
+	t.Helper()
+	target, _ := url.Parse("http://" + reg)
+	p := &pushes{digests: map[string]bool{}}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := r.URL.Query().Get("digest"); r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && d != "" {
+			p.mu.Lock()
+			p.digests[d] = true
+			p.mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), p
+}
+
+// The whole path against a real registry with a key, on a Python base
+// made from the host: the cosign CLI verifies the signature and the
+// attestations, the SBOM lists the Python dependencies, the extracted
+// image's job runs to completion, the CronJob names the published digest,
+// and a one-line change uploads only the job's layer.
+func TestPythonBatchToRegistry(t *testing.T) {
+	reg := registry(t)
+	env := pythonEnv(t)
+	cosign := testtools.Cosign(t, testtools.CosignV3)
+	src := copyPythonExample(t)
+	base := pythonBase(t)
+	key, pub := keyPair(t, cosign, keyPassword)
+	proxy, up := blobProxy(t, reg)
+	repo := proxy + "/data/nightly-report"
+	cache := t.TempDir()
+	report := filepath.Join(t.TempDir(), "report.json")
+	run := func() string {
+		t.Helper()
+		r := paved(t, append(env, "COSIGN_PASSWORD="+keyPassword), "run", "python-batch", "--source", src, "--image", repo,
+			"--base", base, "--platform", hostPlatform(), "--key", key, "--cache-dir", cache, "--report", report)
+		if r.code != 0 {
+			t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
+		}
+		return r.lastLine()
+	}
+	ref := run()
+	up.take()
+	insecure := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry"}
+
+	t.Run("cosign verify", func(t *testing.T) {
+		if out, err := cosignRun(t, cosign, append(append([]string{"verify"}, insecure...), ref)...); err != nil {
+			t.Fatalf("cosign verify: %v\n%s", err, out)
+		}
+	})
+	for _, typ := range []string{"slsaprovenance1", "spdxjson", "cyclonedx"} {
+		t.Run("cosign verify-attestation "+typ, func(t *testing.T) {
+			if out, err := cosignRun(t, cosign, append(append([]string{"verify-attestation", "--type", typ}, insecure...), ref)...); err != nil {
+				t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
+			}
+		})
+	}
+	t.Run("SBOM lists the Python dependencies", func(t *testing.T) {
+		rep := readReport(t, report)
+		var found int
+		for _, s := range rep.SBOM {
+			if strings.Contains(filepath.Base(s.Path), "source") {
+				continue
+			}
+			b, err := os.ReadFile(s.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, purl := range []string{"pkg:pypi/six@1.16.0", "pkg:pypi/toml@0.10.2"} {
+				if !strings.Contains(string(b), purl) {
+					t.Errorf("the image SBOM %s does not list %s", s.Path, purl)
+				}
+			}
+			found++
+		}
+		if found < 2 {
+			t.Fatalf("%d image SBOMs in the report: %+v", found, rep.SBOM)
+		}
+	})
+
+	digest, err := name.NewDigest(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil || len(im.Manifests) != 1 {
+		t.Fatalf("index: %v, %d manifests", err, len(im.Manifests))
+	}
+	img, err := idx.Image(im.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the extracted image's job runs to completion", func(t *testing.T) {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cf.Config
+		if strings.Join(c.Entrypoint, " ") != "python3 -m job" || c.User != "65532:65532" || c.WorkingDir != "/app" {
+			t.Errorf("entrypoint %q, user %q, working dir %q", c.Entrypoint, c.User, c.WorkingDir)
+		}
+		var pythonPath string
+		for _, kv := range c.Env {
+			if v, ok := strings.CutPrefix(kv, "PYTHONPATH="); ok {
+				pythonPath = v
+			}
+		}
+		if pythonPath != "/app:/app/site-packages" {
+			t.Errorf("PYTHONPATH %q", pythonPath)
+		}
+		root := extract(t, img)
+		// The image's python, its standard library and the job's files,
+		// relocated under root: no chroot, the host's loader.
+		cmd := exec.Command(filepath.Join(root, "usr/bin/python3"), c.Entrypoint[1:]...)
+		cmd.Dir = filepath.Join(root, "app")
+		cmd.Env = []string{"PYTHONHOME=" + filepath.Join(root, "usr"), "PYTHONPATH=" + filepath.Join(root, "app") + ":" + filepath.Join(root, "app/site-packages"),
+			"PYTHONDONTWRITEBYTECODE=1", "PYTHONNOUSERSITE=1"}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("the job failed: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "Orders by region") || !strings.Contains(string(out), "north        150.75 EUR") {
+			t.Errorf("the job printed:\n%s", out)
+		}
+	})
+	t.Run("the CronJob runs the published digest", func(t *testing.T) {
+		cj := readCronJob(t, src)
+		c := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
+		if c.Image != digest.Context().Name()+"@"+digest.DigestStr() {
+			t.Errorf("CronJob image %q, published %s", c.Image, ref)
+		}
+		if q := c.Resources.Limits.Memory(); q.String() != "128Mi" {
+			t.Errorf("memory limit %s", q)
+		}
+	})
+	t.Run("a one-line change uploads only the job's layer", func(t *testing.T) {
+		replaceInFile(t, filepath.Join(src, "job", "report.py"), "# The day's orders;", "# Today's orders;")
+		ref2 := run()
+		if ref2 == ref {
+			t.Fatal("the change did not change the image")
+		}
+		uploaded := up.take()
+		d2, _ := name.NewDigest(ref2)
+		idx2, err := remote.Index(d2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im2, _ := idx2.IndexManifest()
+		img2, err := idx2.Image(im2.Manifests[0].Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers, err := img2.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sent []v1.Hash
+		for i, l := range layers {
+			d, _ := l.Digest()
+			if uploaded[d.String()] {
+				sent = append(sent, d)
+				if i != len(layers)-1 {
+					t.Errorf("layer %d of %d (%s) was uploaded again", i+1, len(layers), d)
+				}
+			}
+		}
+		if len(sent) != 1 {
+			t.Errorf("%d of the image's %d layers were uploaded, want the job's alone: %v", len(sent), len(layers), uploaded)
+		}
+	})
+}
+
+// pythonVulnDB is an offline database with an invented CRITICAL advisory,
+// with a fix, for the toml version the example pins.
+func pythonVulnDB(t *testing.T) string {
+	t.Helper()
+	dir, list := t.TempDir(), filepath.Join(t.TempDir(), "advisories.json")
+	os.WriteFile(list, []byte(`[{"id":"CVE-2099-5151","ecosystem":"pip","module":"toml","affected":"<0.10.3","fixed":"0.10.3",
+		"severity":"CRITICAL","title":"toml: invented advisory for paved's tests"}]`), 0o644)
+	if out, err := exec.Command(vulndbBin, "-o", dir, "-advisories", list).CombinedOutput(); err != nil {
+		t.Fatalf("vulndb: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// A held vulnerable Python package fails the scan gate, offline, and
+// nothing is published.
+func TestPythonBatchScanGate(t *testing.T) {
+	env := pythonEnv(t)
+	src := copyPythonExample(t)
+	r := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir(), "--vuln-db", pythonVulnDB(t))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "CVE-2099-5151") || !strings.Contains(r.stderr, "toml") {
+		t.Errorf("the failure does not name the finding:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(src, ".paved", "image", "index.json")); err == nil {
+		t.Error("the image was published despite the gate")
+	}
+}
+
+func TestPythonBatchFailingTestNamesIt(t *testing.T) {
+	env := pythonEnv(t)
+	src := copyPythonExample(t)
+	replaceInFile(t, filepath.Join(src, "tests", "test_report.py"), `assert settings()["currency"] == "EUR"`, `assert settings()["currency"] == "USD"`)
+	r := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "tests.test_report.test_settings") {
+		t.Errorf("the failure does not name the test:\n%s", r.stderr)
+	}
+	rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+	if rep.Test == nil || rep.Test.Failed != 1 || len(rep.Test.Failures) != 1 || rep.Test.Failures[0].File != "tests/test_report.py" || rep.Image != nil {
+		t.Errorf("report test %+v, image %+v", rep.Test, rep.Image)
+	}
+}
+
+func TestPythonBatchCoverageGate(t *testing.T) {
+	env := pythonEnv(t)
+	src := copyPythonExample(t)
+	r := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir(), "--coverage", "99")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+	if rep.Test == nil || rep.Test.Coverage <= 0 || rep.Test.Coverage >= 99 {
+		t.Fatalf("report test %+v", rep.Test)
+	}
+	if want := "is below the 99.0% threshold"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "coverage ") {
+		t.Errorf("stderr does not give the figure (%q):\n%s", want, r.stderr)
+	}
+}
+
+func TestPythonBatchRefusesAnUnpinnedLock(t *testing.T) {
+	src := copyPythonExample(t)
+	replaceInFile(t, filepath.Join(src, "requirements.txt"), "toml==0.10.2 \\", "toml>=0.10 \\")
+	r := paved(t, nil, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "job.requirements") || !strings.Contains(r.stderr, "requirements.txt:12") || !strings.Contains(r.stderr, "not pinned") {
+		t.Errorf("the error does not name the field and line:\n%s", r.stderr)
+	}
+}
