@@ -47,7 +47,7 @@ type Config struct {
 	// below.
 	Lint LintConfig `yaml:"lint"`
 	SAST SASTConfig `yaml:"sast"`
-	Job       JobConfig  `yaml:"job"` // batch jobs (python-batch)
+	Job  JobConfig  `yaml:"job"` // batch jobs (python-batch)
 	// Events lists where the service's CDEvents go, as --events takes
 	// them: an http(s) URL, structured+URL, file:PATH (relative to the
 	// service), stdout.
