@@ -6,7 +6,8 @@
 #
 # so what the engine changes at start (/etc/resolv.conf, sockets under /run,
 # iptables rules, a bridge) stays in its own mount and network namespaces,
-# and everything it starts dies with this script (PID 1 of its namespace).
+# and everything it starts dies with this script (PID 1 of its namespace):
+# stop it with SIGTERM to that PID (unshare itself ignores SIGTERM).
 #   TOOLS     dagger-engine, dagger-init and dnsname (tests/dagger/build-engine.sh)
 #   SCRATCH   an empty directory for the engine's state and overlay layers
 #   SOCK      the unix socket clients connect to
@@ -14,6 +15,14 @@
 #   GOMODDL   a Go module download cache, served as the engine's GOPROXY
 #   PROXYPORT the port it is served on (inside this network namespace)
 set -eu
+# Stopped by SIGTERM to this script: the engine gets it and is waited for;
+# then this script (PID 1) exits and the kernel ends the rest.
+engine=
+stop() {
+  if [ -n "$engine" ]; then kill -TERM "$engine" 2>/dev/null || true; wait "$engine" || true; fi
+  exit 0
+}
+trap stop TERM INT
 tools=$1 scratch=$2 sock=$3 content=$4 gomoddl=$5 port=$6
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 runc=$(command -v runc)
@@ -44,9 +53,7 @@ cp "$tools/dnsname" "$scratch/cni/dnsname"
 
 # The engine's Go SDK and module builds fetch modules from here.
 busybox httpd -f -p "0.0.0.0:$port" -h "$gomoddl" &
-httpd=$!
 
 "$tools/dagger-engine" --root "$scratch/state" --addr "unix://$sock" --oci-cni-binary-dir "$scratch/cni" &
 engine=$!
-trap 'kill -TERM $engine 2>/dev/null; wait $engine; kill $httpd 2>/dev/null; exit 0' TERM INT
-wait $engine
+wait $engine || true

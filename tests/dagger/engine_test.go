@@ -31,6 +31,7 @@ type engine struct {
 	proxy   string // GOPROXY as the engine's containers reach it
 	cmd     *exec.Cmd
 	logs    *bytes.Buffer
+	init    int      // engine.sh, PID 1 of the engine's namespaces
 	ns      []string // the namespaces it ran in, as /proc/PID/ns links read
 	done    chan error
 }
@@ -74,7 +75,7 @@ func startEngine(t *testing.T, tools, content, contentDigest string) *engine {
 		default:
 		}
 		if e.ns == nil {
-			e.ns = namespacesOf(e.cmd.Process.Pid)
+			e.init, e.ns = namespacesOf(e.cmd.Process.Pid)
 		}
 		if _, err := os.Stat(e.sock); err == nil {
 			out, err := e.dagger(t, "", "query", "--doc", query)
@@ -90,42 +91,53 @@ func startEngine(t *testing.T, tools, content, contentDigest string) *engine {
 	}
 }
 
-// stop ends the engine by the PID it was started with (its namespace's
-// init stops it and everything it started) and waits for it.
+// stop ends the engine through the PID of engine.sh, its namespaces'
+// init (unshare ignores SIGTERM): the script stops the engine, and when it
+// exits the kernel ends whatever else runs in the namespace. Then unshare,
+// started here, is waited for.
 func (e *engine) stop(t *testing.T) {
 	t.Helper()
-	if e.cmd.ProcessState == nil {
-		_ = e.cmd.Process.Signal(syscall.SIGTERM)
+	if e.init == 0 {
+		_ = syscall.Kill(e.cmd.Process.Pid, syscall.SIGKILL) // its child gets SIGTERM (--kill-child)
+	} else {
+		_ = syscall.Kill(e.init, syscall.SIGTERM)
 	}
 	select {
 	case <-e.done:
 	case <-time.After(2 * time.Minute):
+		if e.init != 0 {
+			_ = syscall.Kill(e.init, syscall.SIGKILL) // PID 1: the whole namespace goes
+		}
 		_ = e.cmd.Process.Kill()
 		<-e.done
 		t.Errorf("the engine did not stop within 2 minutes of SIGTERM; killed")
 	}
 }
 
-// namespacesOf reads the namespaces the process pid's first child runs in
-// (unshare's child, PID 1 of the engine's namespaces).
-func namespacesOf(pid int) []string {
+// namespacesOf returns unshare's child (PID 1 of the engine's namespaces)
+// and the namespaces it runs in, or nothing while it has not started.
+func namespacesOf(pid int) (int, []string) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
 	if err != nil {
-		return nil
+		return 0, nil
 	}
 	fields := strings.Fields(string(b))
 	if len(fields) == 0 {
-		return nil
+		return 0, nil
+	}
+	child, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0, nil
 	}
 	var ns []string
 	for _, n := range []string{"pid", "mnt", "net"} {
-		l, err := os.Readlink("/proc/" + fields[0] + "/ns/" + n)
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", child, n))
 		if err != nil {
-			return nil
+			return 0, nil
 		}
 		ns = append(ns, l)
 	}
-	return ns
+	return child, ns
 }
 
 // leftovers lists what is left of the engine: any process in its
