@@ -45,7 +45,7 @@ const (
 // started by PID and checks nothing is left.
 func TestDagger(t *testing.T) {
 	if os.Getenv(Switch) == "" {
-		t.Skipf("the Dagger harness runs with %s=1 (.ci/run sets it): it builds and runs a Dagger engine", Switch)
+		t.Skipf("the Dagger harness runs with %s=1: it builds and runs a Dagger engine (as root, on Linux)", Switch)
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
