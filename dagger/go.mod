@@ -1,0 +1,3 @@
+module dagger/paved
+
+go 1.25.0

@@ -1,0 +1,3 @@
+module dagger/release
+
+go 1.25.0
