@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pavedhq/paved/internal/testtools/ci"
@@ -57,7 +58,7 @@ func wheelhouse(t *testing.T, py Interpreter, pkgs map[string][2]string) string 
 		if v[1] != "" {
 			deps = `"` + v[1] + `"`
 		}
-		mod := name + "_mod"
+		mod := strings.ReplaceAll(name, "-", "_") + "_mod"
 		writeFiles(t, filepath.Join(src, name), map[string]string{
 			"pyproject.toml": "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n" +
 				"[project]\nname = \"" + name + "\"\nversion = \"" + v[0] + "\"\ndependencies = [" + deps + "]\n" +

@@ -16,7 +16,6 @@ import (
 	"github.com/pavedhq/paved/internal/testtools/testfs"
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/node"
-	"github.com/pavedhq/paved/modules/test"
 	"github.com/pavedhq/paved/pipelines/goservice"
 	"github.com/pavedhq/paved/runner"
 )
@@ -134,7 +133,7 @@ func TestImageLayers(t *testing.T) {
 	}
 }
 
-// A failed test is a *test.FailedError naming it, with a result for the
+// A failed test is a *node.FailedError naming it, with a result for the
 // report.
 func TestTestStepFailure(t *testing.T) {
 	p := example(t)
@@ -142,7 +141,7 @@ func TestTestStepFailure(t *testing.T) {
 	b, _ := os.ReadFile(f)
 	os.WriteFile(f, []byte(strings.Replace(string(b), "toBe('/')", "toBe('/home')", 1)), 0o644)
 	res, err := (&testStep{proj: p, minCoverage: 80}).Run(context.Background(), runner.Inputs{OutDir: t.TempDir()})
-	var fe *test.FailedError
+	var fe *node.FailedError
 	if !errors.As(err, &fe) || res == nil || !strings.Contains(err.Error(), "matches static and parameter routes") {
 		t.Fatalf("error %v, result %v: want a FailedError naming the test", err, res)
 	}

@@ -67,8 +67,15 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		if err != nil {
 			return nil, err
 		}
-		g.Add(&lintStep{cfg: lc, exec: o.Executor})
-		needs = append(needs, "test", "lint")
+		needs = append(needs, "test")
+		if lc.Staticcheck.Disabled && lc.Gosec.Disabled {
+			// Opted out of both: no step, so no worker is needed, and the
+			// report says what was not checked.
+			r.Warnings = append(r.Warnings, "lint (staticcheck) and SAST (gosec) disabled: not run")
+		} else {
+			g.Add(&lintStep{cfg: lc, exec: o.Executor})
+			needs = append(needs, "lint")
+		}
 	}
 	if withBuild {
 		bopts, err := buildOptions(r, o)
