@@ -44,9 +44,10 @@ func withSeverities(ctx context.Context, source *dagger.Directory, severities []
 }
 
 // tarball packs an OCI image layout into the archive Container.import reads
-// (paved's image has no tar).
+// (paved's image has no tar). It works in the module's scratch directory,
+// the only filesystem a function may write and hand back to the engine.
 func tarball(ctx context.Context, layout *dagger.Directory) (*dagger.File, error) {
-	tmp, err := os.MkdirTemp("", "layout-")
+	tmp, err := os.MkdirTemp(".", "layout-")
 	if err != nil {
 		return nil, err
 	}
@@ -71,5 +72,5 @@ func tarball(ctx context.Context, layout *dagger.Directory) (*dagger.File, error
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	return dag.Host().File(path), nil
+	return dag.CurrentModule().WorkdirFile(path), nil
 }

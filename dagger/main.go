@@ -393,7 +393,7 @@ func (m *Paved) Attest(
 	return lastLine(ctx, paved(ctr, "attest", ref, "--source", srcDir, "--key", secretDir+"/cosign.key"))
 }
 
-// Verify checks a published image's signature, and with type its
+// Verify checks a published image's signature, and with types its
 // attestations, against a cosign public key. It fails when they do not
 // verify.
 func (m *Paved) Verify(
@@ -404,14 +404,14 @@ func (m *Paved) Verify(
 	key *dagger.File,
 	// attestation types to check as well: slsaprovenance1, spdxjson, cyclonedx
 	// +optional
-	type_ []string,
+	types []string,
 	// a registry the engine cannot reach by itself (tcp://localhost:5000)
 	// +optional
 	registry *dagger.Service,
 ) (string, error) {
 	ctr := withRegistry(m.Container(nil), registry, ref).WithMountedFile(secretDir+"/cosign.pub", key)
 	args := []string{"verify", ref, "--key", secretDir + "/cosign.pub"}
-	for _, t := range type_ {
+	for _, t := range types {
 		args = append(args, "--type", t)
 	}
 	return ctr.WithExec(args, dagger.ContainerWithExecOpts{UseEntrypoint: true}).Stdout(ctx)
