@@ -65,7 +65,7 @@ func (m *Release) Release(
 
 	// paved's golden path again (its test step is served from paved's
 	// cache), publishing only what passed the gate.
-	ref, err := paved.GoService(source, dagger.PavedGoServiceOpts{VulnDB: vulnDb, Commit: commit, Repo: repo}).
+	ref, err := paved.GoService(source, dagger.PavedGoServiceOpts{VulnDb: vulnDb, Commit: commit, Repo: repo}).
 		Publish(ctx, address, dagger.PavedGoServicePublishOpts{Registry: registry})
 	if err != nil {
 		return "", err
