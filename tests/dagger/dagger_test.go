@@ -1,5 +1,3 @@
-//go:build dagger_e2e
-
 package daggertest
 
 import (
@@ -11,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -20,11 +19,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/pavedhq/paved/internal/testtools/ci"
 	"github.com/pavedhq/paved/internal/testtools/testfs"
 )
 
-// Switch turns the harness on: it builds a Dagger engine (minutes, once per
-// version) and runs it, so it is not part of a plain `go test ./...`.
+// Switch turns the harness on outside CI: it builds a Dagger engine
+// (minutes, once per version) and runs it as root, so a developer's plain
+// `go test ./...` skips it unless asked. In CI it always runs.
 const Switch = "PAVED_DAGGER_E2E"
 
 // DaggerVersion is the engine and CLI the harness builds and runs.
@@ -46,8 +47,16 @@ const (
 // and puts a step of its own between paved's. It stops everything it
 // started by PID and checks nothing is left.
 func TestDagger(t *testing.T) {
-	if os.Getenv(Switch) == "" {
-		t.Skipf("the Dagger harness runs with %s=1: it builds and runs a Dagger engine (as root, on Linux)", Switch)
+	if os.Getenv(Switch) == "" && !ci.Enabled() {
+		t.Skipf("the Dagger harness runs in CI, or with %s=1: it builds and runs a Dagger engine (as root, on Linux)", Switch)
+	}
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		ci.Unavailable(t, "the Dagger harness runs a Dagger engine in namespaces of its own: it needs root on Linux")
+	}
+	for _, tool := range []string{"unshare", "runc", "iptables", "dnsmasq", "busybox", "docker-registry"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			ci.Unavailable(t, "%s is not installed (.ci/run installs runc, dnsmasq-base, iptables, containernetworking-plugins, busybox-static and docker-registry)", tool)
+		}
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -78,6 +87,8 @@ func TestDagger(t *testing.T) {
 
 	// The modules the engine's Go builds need, in the cache its GOPROXY serves.
 	run(t, nil, filepath.Join(root, "examples/go-service"), "go", "mod", "download")
+	downloadGraph(t, filepath.Join(root, "dagger"))
+	downloadGraph(t, filepath.Join(root, "examples/dagger-release"))
 
 	reg := registry(t)
 	_, port, _ := strings.Cut(reg, ":")

@@ -1,5 +1,3 @@
-//go:build dagger_e2e
-
 package daggertest
 
 import (
@@ -80,7 +78,7 @@ func startEngine(t *testing.T, tools, content, contentDigest string) *engine {
 			e.init, e.ns = namespacesOf(e.cmd.Process.Pid)
 		}
 		if _, err := os.Stat(e.sock); err == nil {
-			out, err := e.dagger(t, "", "query", "--doc", query)
+			out, err := e.dagger(t, e.scratch, "query", "--doc", query) // outside any module
 			if err == nil {
 				t.Logf("engine ready: %s", strings.TrimSpace(out.stdout))
 				return e

@@ -1,10 +1,9 @@
-//go:build dagger_e2e
-
 package daggertest
 
 import (
 	"archive/tar"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,10 +26,14 @@ import (
 // static busybox, the host's Go toolchain, the engine's codegen and the
 // SDK's module dependencies. Built once per Dagger and Go version into the
 // tool cache beside the binaries.
+// sdkContentRevision changes whenever what sdkContent lays changes, so a
+// cached image of an older harness is not reused.
+const sdkContentRevision = "2"
+
 func sdkContent(t *testing.T, tools, version string) (dir, digest string) {
 	t.Helper()
 	goroot, gover := goEnv(t, "GOROOT"), goEnv(t, "GOVERSION")
-	dir = filepath.Join(tools, "go-sdk-content-"+gover)
+	dir = filepath.Join(tools, "go-sdk-content-"+gover+"-"+sdkContentRevision)
 	if b, err := os.ReadFile(filepath.Join(dir, "manifest-digest")); err == nil {
 		return dir, strings.TrimSpace(string(b))
 	}
@@ -47,7 +50,7 @@ func sdkContent(t *testing.T, tools, version string) (dir, digest string) {
 	sdkSrc := filepath.Join(goEnv(t, "GOMODCACHE"), "dagger.io", "dagger@"+version)
 	run(t, nil, "", "cp", "-r", sdkSrc, sdk)
 	run(t, nil, "", "chmod", "-R", "u+w", sdk)
-	run(t, nil, sdk, "go", "mod", "download")
+	downloadGraph(t, sdk)
 	modcache := filepath.Join(tmp, "gomod")
 	proxy := "file://" + filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download")
 	env := []string{"GOMODCACHE=" + modcache, "GOPROXY=" + proxy, "GOSUMDB=off", "GOFLAGS=-mod=mod"}
@@ -78,6 +81,10 @@ func sdkContent(t *testing.T, tools, version string) (dir, digest string) {
 	addTree(t, tw, goroot, "usr/local/go")
 	addTree(t, tw, modcache, "go/pkg/mod")
 	addDir(t, tw, "tmp", 0o1777)
+	// The engine seeds the SDK's Go build cache volume from this directory.
+	addDir(t, tw, "root", 0o700)
+	addDir(t, tw, "root/.cache", 0o755)
+	addDir(t, tw, "root/.cache/go-build", 0o755)
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +127,39 @@ func sdkContent(t *testing.T, tools, version string) (dir, digest string) {
 		t.Fatal(err)
 	}
 	return dir, d.String()
+}
+
+// downloadGraph puts every module of dir's module graph into the host's
+// module cache, which the engine's GOPROXY serves: the Go SDK's codegen runs
+// `go mod tidy`, which reads modules that a plain download skips (those
+// that only tests of dependencies import).
+// It works on a copy of dir's go.mod and go.sum: listing the graph adds
+// sums, and a test leaves the tree as it found it.
+func downloadGraph(t *testing.T, dir string) {
+	t.Helper()
+	cp := t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil && !(f == "go.sum" && errors.Is(err, fs.ErrNotExist)) {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cp, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir = cp
+	cmd := exec.Command("go", "list", "-m", "-f", "{{if not .Main}}{{.Path}}@{{.Version}}{{end}}", "all")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -m all in %s: %v", dir, err)
+	}
+	mods := strings.Fields(string(out))
+	if len(mods) == 0 {
+		return
+	}
+	run(t, []string{"GOFLAGS=-mod=mod"}, dir, "go", append([]string{"mod", "download"}, mods...)...)
 }
 
 func run(t *testing.T, env []string, dir, name string, args ...string) {
