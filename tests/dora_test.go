@@ -513,7 +513,7 @@ func TestDoraCollectorKilledDuringBurst(t *testing.T) {
 	<-col.exited
 	wg.Wait()
 	t.Logf("killed after 8 of %d processes; %d saw their event acknowledged, %d spooled it", workers*each, len(acked), spooled)
-	if len(acked) < 8 || spooled == 0 {
+	if len(acked) == 0 || spooled == 0 {
 		t.Fatalf("%d acknowledged, %d spooled: the burst did not span the kill", len(acked), spooled)
 	}
 
