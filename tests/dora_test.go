@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +41,14 @@ type collector struct {
 // answers /healthz.
 func startCollector(t *testing.T, token string, teams ...string) *collector {
 	t.Helper()
-	dir := t.TempDir()
+	return startCollectorAt(t, t.TempDir(), "127.0.0.1:0", token, teams...)
+}
+
+// startCollectorAt is startCollector with its database in dir, listening
+// on addr: started again with the same dir and address, it is the same
+// collector to the senders whose spools hold its URL.
+func startCollectorAt(t *testing.T, dir, addr, token string, teams ...string) *collector {
+	t.Helper()
 	sum := sha256.Sum256([]byte(token))
 	tokens := filepath.Join(dir, "tokens.yaml")
 	if err := os.WriteFile(tokens, []byte(fmt.Sprintf("tokens:\n  - name: e2e\n    sha256: %x\n    teams: [%s]\n    rights: [ingest, read]\n    rate: 100\n",
@@ -50,7 +58,7 @@ func startCollector(t *testing.T, token string, teams ...string) *collector {
 	c := &collector{db: filepath.Join(dir, "dora.db"), exited: make(chan error, 1), logs: &strings.Builder{}}
 	// Port 0: the collector prints the address it listens on, so no port
 	// can be taken between choosing it and listening.
-	c.cmd = exec.Command(pavedBin, "dora", "serve", "--db", c.db, "--tokens", tokens, "--addr", "127.0.0.1:0")
+	c.cmd = exec.Command(pavedBin, "dora", "serve", "--db", c.db, "--tokens", tokens, "--addr", addr)
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -341,15 +349,28 @@ func TestDoraCollectorGoService(t *testing.T) {
 		}
 	}
 	col.stop(t)
-	db, err := sql.Open("sqlite", "file:"+col.db+"?mode=ro")
+	stored := storedEvents(t, col.db)
+	slices.Sort(want)
+	t.Logf("the collector stored %d events: %d from the run, 1 deployment, 2 incident events", len(stored), len(want)-3)
+	if !slices.Equal(want, stored) || len(slices.Compact(slices.Clone(want))) != len(want) {
+		t.Errorf("the collector stored\n%s\nthe sinks got\n%s", strings.Join(stored, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// storedEvents is "source id" of every event in a stopped collector's
+// SQLite database, sorted.
+func storedEvents(t *testing.T, db string) []string {
+	t.Helper()
+	d, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	rows, err := db.QueryContext(context.Background(), "SELECT source, id FROM events")
+	defer d.Close()
+	rows, err := d.QueryContext(context.Background(), "SELECT source, id FROM events")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var stored []string
 	for rows.Next() {
 		var s, id string
@@ -361,10 +382,164 @@ func TestDoraCollectorGoService(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(want)
 	slices.Sort(stored)
-	t.Logf("the collector stored %d events: %d from the run, 1 deployment, 2 incident events", len(stored), len(want)-3)
-	if !slices.Equal(want, stored) || len(slices.Compact(slices.Clone(want))) != len(want) {
-		t.Errorf("the collector stored\n%s\nthe sinks got\n%s", strings.Join(stored, "\n"), strings.Join(want, "\n"))
+	return stored
+}
+
+// sunk is "source id" of every event in the file sinks, sorted; a line
+// twice fails the test (the file sinks are the reference).
+func sunk(t *testing.T, files ...string) []string {
+	t.Helper()
+	var out []string
+	for _, f := range files {
+		for _, ev := range readSink(t, f) {
+			out = append(out, ev.Source+" "+ev.ID)
+		}
+	}
+	slices.Sort(out)
+	if n := len(slices.Compact(slices.Clone(out))); n != len(out) {
+		t.Fatalf("the file sinks hold %d events, %d distinct", len(out), n)
+	}
+	return out
+}
+
+func randomToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// TestDoraSinkDownForThreeRuns: three paved test runs while the collector
+// is down each warn, succeed and keep their events in the spool; the
+// fourth, with the collector up, delivers all four runs' events, and the
+// collector holds each exactly once: the same events as a file sink that
+// was never down.
+func TestDoraSinkDownForThreeRuns(t *testing.T) {
+	token := randomToken()
+	addr, dbDir := freeAddr(t), t.TempDir()
+	sink := "http://" + addr + "/v1/events"
+	env := []string{"XDG_STATE_HOME=" + t.TempDir(), "PAVED_EVENTS_TOKEN=" + token}
+	src, cache := copyExample(t), t.TempDir()
+	file := filepath.Join(t.TempDir(), "runs.jsonl")
+	run := func(n int) result {
+		t.Helper()
+		r := paved(t, env, "test", "--source", src, "--cache-dir", cache, "--events", sink, "--events", "file:"+file)
+		if r.code != 0 {
+			t.Fatalf("run %d exited %d\n%s", n, r.code, r.stderr)
+		}
+		return r
+	}
+	for n := 1; n <= 3; n++ {
+		if r := run(n); !strings.Contains(r.stderr, "connection refused") {
+			t.Errorf("run %d with the collector down did not warn that it is:\n%s", n, r.stderr)
+		}
+	}
+	col := startCollectorAt(t, dbDir, addr, token, "payments")
+	if r := run(4); strings.Contains(r.stderr, "warning: events") {
+		t.Errorf("run 4 could not deliver:\n%s", r.stderr)
+	}
+	// The fourth run delivered the spool: nothing is left for a flush.
+	if r := paved(t, env, "events", "flush"); r.code != 0 || !strings.Contains(r.stderr, "0 delivered, 0 waiting") {
+		t.Errorf("paved events flush after run 4: exit %d\n%s", r.code, r.stderr)
+	}
+	col.stop(t)
+	want, stored := sunk(t, file), storedEvents(t, col.db)
+	runs := map[string]bool{}
+	for _, ev := range readSink(t, file) {
+		runs[strings.SplitN(ev.ID, "/", 2)[0]] = true
+	}
+	t.Logf("%d events from %d runs; the collector stored %d", len(want), len(runs), len(stored))
+	if len(runs) != 4 {
+		t.Errorf("the file sink holds events of %d runs, want 4", len(runs))
+	}
+	if !slices.Equal(want, stored) {
+		t.Errorf("the collector stored\n%s\nthe file sink got\n%s", strings.Join(stored, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDoraCollectorKilledDuringBurst: paved processes record incidents,
+// four at a time, into a collector that is killed (SIGKILL) after eight of
+// them finished; the rest warn and spool. After a restart on the same
+// database and address, every event a process saw acknowledged is stored,
+// and paved events flush delivers the spooled rest: each event exactly
+// once, the same events as the file sinks.
+func TestDoraCollectorKilledDuringBurst(t *testing.T) {
+	token := randomToken()
+	addr, dbDir := freeAddr(t), t.TempDir()
+	sink := "http://" + addr + "/v1/events"
+	env := []string{"XDG_STATE_HOME=" + t.TempDir(), "PAVED_EVENTS_TOKEN=" + token}
+	svc, files := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(svc, "paved.yaml"), []byte("team: payments\nservice: api\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	col := startCollectorAt(t, dbDir, addr, token, "payments")
+
+	const workers, each = 4, 10
+	var (
+		mu       sync.Mutex
+		acked    []string // "source id" of the events whose process had no warning
+		spooled  int
+		finished = make(chan struct{}, workers*each)
+		wg       sync.WaitGroup
+	)
+	for w := range workers {
+		file := filepath.Join(files, fmt.Sprintf("w%d.jsonl", w))
+		wg.Go(func() {
+			for i := range each {
+				id := fmt.Sprintf("INC-%d-%d", w, i)
+				r := paved(t, env, "dora", "incident", "open", "--source", svc, "--environment", "production", "--id", id,
+					"--events", sink, "--events", "file:"+file)
+				if r.code != 0 {
+					t.Errorf("incident %s: exit %d (a sink outage must not fail the command)\n%s", id, r.code, r.stderr)
+					return
+				}
+				mu.Lock()
+				if strings.Contains(r.stderr, "warning") {
+					spooled++
+				} else {
+					acked = append(acked, "paved/payments/api "+id+"/incident.detected")
+				}
+				mu.Unlock()
+				finished <- struct{}{}
+			}
+		})
+	}
+	for range 8 {
+		<-finished
+	}
+	if err := col.cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	<-col.exited
+	wg.Wait()
+	t.Logf("killed after 8 of %d processes; %d saw their event acknowledged, %d spooled it", workers*each, len(acked), spooled)
+	if len(acked) == 0 || spooled == 0 {
+		t.Fatalf("%d acknowledged, %d spooled: the burst did not span the kill", len(acked), spooled)
+	}
+
+	col = startCollectorAt(t, dbDir, addr, token, "payments")
+	col.stop(t)
+	stored := storedEvents(t, col.db)
+	for _, a := range acked {
+		if _, found := slices.BinarySearch(stored, a); !found {
+			t.Errorf("acknowledged event %s is not stored", a)
+		}
+	}
+
+	col = startCollectorAt(t, dbDir, addr, token, "payments")
+	if r := paved(t, env, "events", "flush"); r.code != 0 || !strings.Contains(r.stderr, "0 waiting") {
+		t.Errorf("paved events flush: exit %d\n%s", r.code, r.stderr)
+	}
+	col.stop(t)
+	var sinks []string
+	for w := range workers {
+		sinks = append(sinks, filepath.Join(files, fmt.Sprintf("w%d.jsonl", w)))
+	}
+	want, stored := sunk(t, sinks...), storedEvents(t, col.db)
+	if len(want) != workers*each {
+		t.Errorf("the file sinks hold %d events, want %d", len(want), workers*each)
+	}
+	if !slices.Equal(want, stored) {
+		t.Errorf("the collector stored\n%s\nthe file sinks got\n%s", strings.Join(stored, "\n"), strings.Join(want, "\n"))
 	}
 }

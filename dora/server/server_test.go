@@ -71,8 +71,27 @@ const tokens = `tokens:
 `
 
 type env struct {
-	url   string
-	store *store.Store
+	url, dsn string
+	store    *store.Store
+}
+
+// events counts the events stored, read from the database itself.
+func (e *env) events(t *testing.T) int {
+	t.Helper()
+	driver := "sqlite"
+	if strings.HasPrefix(e.dsn, "postgres://") {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, e.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // start runs the collector as paved dora serve composes it — the real
@@ -100,7 +119,7 @@ func newEnv(t *testing.T, b ...backend) *env {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{url: srv.URL, store: s}
+	e := &env{url: srv.URL, dsn: dsn, store: s}
 
 	hist := synth.Generate(synth.Config{Seed: 9, Teams: 2, ServicesPerTeam: 2, Start: start, Days: 56})
 	for i := 0; i < len(hist.Events); i += 500 {
@@ -331,6 +350,7 @@ func testClientReadsWhatTheStoreAnswers(t *testing.T, b backend) {
 // database is unchanged by a refused ingest.
 func TestTokensRefused(t *testing.T) {
 	e := newEnv(t)
+	stored := e.events(t)
 	before := e.get(t, "/v1/metrics?"+period, "tok-all").body
 	teamsBefore := e.get(t, "/v1/teams", "tok-all").body
 	// A valid history of another team, which the ci token would store.
@@ -377,6 +397,9 @@ func TestTokensRefused(t *testing.T) {
 	if after := e.get(t, "/v1/metrics?"+period, "tok-all").body; after != before {
 		t.Error("a refused request changed the database")
 	}
+	if n := e.events(t); n != stored {
+		t.Errorf("refused requests left %d events stored, %d before", n, stored)
+	}
 	if after := e.get(t, "/v1/teams", "tok-all").body; after != teamsBefore {
 		t.Errorf("a refused request changed the teams: %s", after)
 	}
@@ -413,8 +436,8 @@ func TestIngestTokenSendsOnlyItsTeams(t *testing.T) {
 	}
 	srv := httptest.NewServer(server.New(e.store, ingest.Handler(e.store, ingest.Options{}), set, server.Options{Now: func() time.Time { return now }}))
 	defer srv.Close()
-	e2 := &env{url: srv.URL, store: e.store}
-	before := e2.get(t, "/v1/teams", "all").body
+	e2 := &env{url: srv.URL, dsn: e.dsn, store: e.store}
+	before, stored := e2.get(t, "/v1/teams", "all").body, e2.events(t)
 
 	mixed, _ := json.Marshal(append(append([]synth.Event{}, mine[:3]...), theirs[0]))
 	r := e2.do(t, "POST", "/v1/events", "t3", mixed)
@@ -426,6 +449,9 @@ func TestIngestTokenSendsOnlyItsTeams(t *testing.T) {
 	}
 	if after := e2.get(t, "/v1/teams", "all").body; after != before {
 		t.Errorf("a refused request stored events: %s", after)
+	}
+	if n := e2.events(t); n != stored {
+		t.Errorf("a refused request left %d events stored, %d before", n, stored)
 	}
 	// What the guard cannot read, ingest refuses with its own errors.
 	if r := e2.do(t, "POST", "/v1/events", "t3", []byte(`[{"id": `)); r.code != http.StatusBadRequest {
