@@ -18,9 +18,14 @@ import (
 	ftypes "github.com/aquasecurity/trivy/pkg/fanal/types"
 )
 
-// maxLayerEntries bounds the layer cache: past it, the entries used least
-// recently go. An entry is a layer's package list, a few kilobytes.
-const maxLayerEntries = 1024
+// The layer cache's bounds: past either, the entries used least recently
+// go. An entry is a layer's package list: a few kilobytes for a layer of
+// Go binaries, up to a megabyte or so for a distribution's base layer
+// (dpkg's file lists).
+const (
+	maxLayerEntries = 1024
+	maxLayerBytes   = 256 << 20
+)
 
 // layerCache is a Trivy cache that keeps each layer's analysis (the OS and
 // packages found in it: Trivy's BlobInfo) as a file in dir, named after
@@ -127,10 +132,10 @@ func (c *layerCache) warn(msg string) {
 	}
 }
 
-// Close evicts the entries used least recently past maxLayerEntries.
+// Close evicts the entries used least recently past the bounds.
 func (c *layerCache) Close() error {
 	c.MemoryCache.Close()
-	return c.evict(maxLayerEntries)
+	return c.evict(maxLayerEntries, maxLayerBytes)
 }
 
 func (c *layerCache) warnings() []string {
@@ -139,17 +144,20 @@ func (c *layerCache) warnings() []string {
 	return slices.Clone(c.warns)
 }
 
-// evict removes the least recently used entries past keep. Entries another
-// run removes meanwhile are not an error.
-func (c *layerCache) evict(keep int) error {
+// evict removes the least recently used entries until at most keep remain,
+// taking at most size bytes. Entries another run removes meanwhile are not
+// an error.
+func (c *layerCache) evict(keep int, size int64) error {
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return fmt.Errorf("layer cache: %w", err)
 	}
 	type entry struct {
 		name string
+		size int64
 		used time.Time
 	}
+	var total int64
 	var es []entry
 	for _, e := range ents {
 		info, err := e.Info()
@@ -164,16 +172,16 @@ func (c *layerCache) evict(keep int) error {
 		if !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		es = append(es, entry{e.Name(), info.ModTime()})
-	}
-	if len(es) <= keep {
-		return nil
+		es = append(es, entry{e.Name(), info.Size(), info.ModTime()})
+		total += info.Size()
 	}
 	slices.SortFunc(es, func(a, b entry) int { return a.used.Compare(b.used) })
-	for _, e := range es[:len(es)-keep] {
+	for n := len(es); n > 0 && (n > keep || total > size); n-- {
+		e := es[len(es)-n]
 		if err := os.Remove(filepath.Join(c.dir, e.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("layer cache: %w", err)
 		}
+		total -= e.size
 	}
 	return nil
 }

@@ -306,11 +306,19 @@ func TestLayerCacheEvicts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.evict(2); err != nil {
+	if err := c.evict(3, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(maps.Keys(entries(t, dir)))
+	if want := []string{"b.json", "c.json", "d.json"}; !slices.Equal(got, want) {
+		t.Errorf("after eviction to 3 entries: %v, want %v", got, want)
+	}
+	// Each entry is 2 bytes.
+	if err := c.evict(3, 4); err != nil {
+		t.Fatal(err)
+	}
+	got = slices.Sorted(maps.Keys(entries(t, dir)))
 	if want := []string{"c.json", "d.json"}; !slices.Equal(got, want) {
-		t.Errorf("after eviction: %v, want %v", got, want)
+		t.Errorf("after eviction to 4 bytes: %v, want %v", got, want)
 	}
 }
