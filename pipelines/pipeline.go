@@ -43,6 +43,12 @@ type Options struct {
 	// Executor runs the heavy steps (SBOM, scan, sign, attest). With none,
 	// a heavy step that has work fails, naming what is missing.
 	Executor protocol.Executor
+	// LayerCache is a directory where the scan step keeps what Trivy found
+	// in each image layer, so a run whose image shares its base layers
+	// with an earlier one analyses only its new layers (see
+	// scan.Options.LayerCacheDir). Empty keeps nothing; paved's CLI uses
+	// layers/ in its cache directory.
+	LayerCache string
 }
 
 // Signing is how a run signs. It holds secrets: never print or encode it.

@@ -107,6 +107,13 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	var err error
 	po := o.pipelineOptions(c.Flags())
 	po.Executor = executor
+	var cacheDir string
+	if !o.NoCache {
+		if cacheDir, err = o.cacheDir(); err != nil {
+			return err
+		}
+		po.LayerCache = filepath.Join(cacheDir, "layers")
+	}
 	if c.Flags().Lookup("key") != nil {
 		if po.Signing, err = o.signing(ctx); err != nil {
 			return err
@@ -124,11 +131,7 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 	}
 	r := &runner.Runner{}
 	if !o.NoCache {
-		dir, err := o.cacheDir()
-		if err != nil {
-			return err
-		}
-		if r.Cache, err = runner.NewCache(dir); err != nil {
+		if r.Cache, err = runner.NewCache(cacheDir); err != nil {
 			return &UsageError{Err: fmt.Errorf("--cache-dir: %w", err)}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sync/errgroup"
 )
 
 // trivyMu serialises Trivy in this process: trivy-db keeps the open
@@ -166,26 +168,54 @@ var disabledAnalyzers = func() []analyzer.Type {
 	)
 }()
 
-// scanIndex scans every platform of idx.
-func (d *trivyDB) scanIndex(ctx context.Context, idx v1.ImageIndex) ([]Finding, error) {
+// platformParallelism bounds how many platforms are scanned at once: each
+// unpacks its layers and reads the binaries in them, and one scan already
+// analyses its layers in parallel.
+const platformParallelism = 2
+
+// scanIndex scans every platform of idx, each layer's analysis kept in or
+// read from the layer cache in cacheDir (none when empty). Findings come
+// in the index's order whatever order the scans finish in; the warnings
+// are the layer cache's.
+func (d *trivyDB) scanIndex(ctx context.Context, idx v1.ImageIndex, cacheDir string) ([]Finding, []string, error) {
 	imgs, err := platformImages(idx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []Finding
-	for _, pi := range imgs {
-		fs, err := d.scanImage(ctx, pi.platform, pi.img)
-		if err != nil {
-			return nil, fmt.Errorf("trivy: %s: %w", pi.platform, err)
-		}
-		out = append(out, fs...)
+	c, err := openLayerCache(cacheDir)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	found := make([][]Finding, len(imgs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(platformParallelism)
+	for i, pi := range imgs {
+		g.Go(func() error {
+			fs, err := d.scanImage(gctx, pi.platform, pi.img, c)
+			if err != nil {
+				return fmt.Errorf("trivy: %s: %w", pi.platform, err)
+			}
+			found[i] = fs
+			return nil
+		})
+	}
+	err = g.Wait()
+	var warns []string
+	if lc, ok := c.(*layerCache); ok {
+		warns = lc.warnings()
+	}
+	if cerr := c.Close(); cerr != nil {
+		warns = append(warns, cerr.Error())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return slices.Concat(found...), warns, nil
 }
 
-func (d *trivyDB) scanImage(ctx context.Context, platform string, img v1.Image) ([]Finding, error) {
-	c := trivycache.NewMemoryCache()
-	defer c.Close()
+// scanImage scans one platform's image; c holds the analysis of the
+// layers it shares with other platforms and earlier scans.
+func (d *trivyDB) scanImage(ctx context.Context, platform string, img v1.Image, c trivycache.Cache) ([]Finding, error) {
 	art, err := artimage.NewArtifact(trivyImage{Image: img, name: platform}, c, artifact.Option{
 		DisabledAnalyzers: disabledAnalyzers,
 		Offline:           true,

@@ -89,10 +89,11 @@ func (s *sbomStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 // scanStep scans the built image with Trivy and the source with
 // govulncheck, and applies the gate.
 type scanStep struct {
-	cfg  ScanConfig
-	exec protocol.Executor
-	from deps
-	key  SourceKey // nil: the Go module holding cfg.Dir
+	cfg    ScanConfig
+	exec   protocol.Executor
+	from   deps
+	key    SourceKey // nil: the Go module holding cfg.Dir
+	layers string    // the layer cache directory, if any
 }
 
 func (s *scanStep) Name() string { return "scan" }
@@ -149,7 +150,7 @@ func (s *scanStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if err != nil {
 		return nil, err
 	}
-	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir}))
+	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir, LayerCacheDir: s.layers}))
 }
 
 // deps names the steps whose image a supply-chain step reads: the golden
