@@ -329,3 +329,39 @@ func TestFrontendCoverageGate(t *testing.T) {
 		t.Errorf("coverage summary %q: %v", rep.Test.CoverProfile, err)
 	}
 }
+
+// A held vulnerable version of a package bundled into the site fails the
+// scan gate, offline, and nothing is published. The bundle inlines the
+// package, so only the manifests under /app/bundled let Trivy find it.
+func TestFrontendVulnerableDependency(t *testing.T) {
+	npmInstalled(t)
+	src := copyFrontend(t)
+	db := t.TempDir()
+	list := filepath.Join(t.TempDir(), "advisories.json")
+	if err := os.WriteFile(list, []byte(`[{"id":"CVE-2099-5152","ecosystem":"npm","module":"escape-html","affected":"<1.0.4","fixed":"1.0.4",
+		"severity":"CRITICAL","title":"escape-html: invented advisory for paved's tests"}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(vulndbBin, "-o", db, "-advisories", list).CombinedOutput(); err != nil {
+		t.Fatalf("vulndb: %v\n%s", err, out)
+	}
+	r := paved(t, offline, "run", "frontend", "--source", src, "--cache-dir", t.TempDir(), "--vuln-db", db)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"CVE-2099-5152", "escape-html", "1.0.3"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "@sha256:") {
+		t.Errorf("an image was published although the scan gate failed: %s", r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(src, ".paved", "image", "index.json")); err == nil {
+		t.Error("an image was written to the source's .paved/image although the scan gate failed")
+	}
+	rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+	if rep.Status == runner.Succeeded || rep.Image != nil {
+		t.Errorf("report: status %s, image %+v", rep.Status, rep.Image)
+	}
+}
