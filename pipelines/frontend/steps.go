@@ -123,22 +123,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	if err != nil {
 		return nil, err
 	}
-	if err := build.WriteLayout(filepath.Join(in.OutDir, goservice.ImageLayoutDir), idx); err != nil {
-		return nil, err
-	}
-	d, err := idx.Digest()
-	if err != nil {
-		return nil, err
-	}
-	baseDigest, err := a.Base.Digest(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v := goservice.ImageValue{Digest: d.String(), Base: a.Base.Name(), BaseDigest: baseDigest.String()}
-	for _, pl := range a.Platforms {
-		v.Platforms = append(v.Platforms, pl.String())
-	}
-	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
+	return goservice.ImageResult(ctx, in.OutDir, idx, a.Base, a.Platforms)
 }
 
 func regular(p string) bool {
