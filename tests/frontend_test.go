@@ -17,41 +17,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/pavedhq/paved/internal/testtools"
-	"github.com/pavedhq/paved/internal/testtools/ci"
 	"github.com/pavedhq/paved/runner"
 )
 
-// copyFrontend copies examples/frontend as a fresh clone has it: without
-// node_modules, the build's output and a run's.
+// copyFrontend copies examples/frontend as a fresh clone has it.
 func copyFrontend(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("npm"); err != nil {
-		ci.Unavailable(t, "npm is not installed (Node.js 20.19 or later)")
-	}
-	from, to := "../examples/frontend", filepath.Join(t.TempDir(), "frontend")
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			switch d.Name() {
-			case "node_modules", "dist", "coverage", ".paved":
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return to
+	return copyNodeExample(t, "frontend", "npm is not installed (Node.js 20.19 or later)")
 }
 
 // npmInstalled runs npm ci once in a scratch copy, as a developer's npm
@@ -74,12 +46,11 @@ var offline = []string{"npm_config_offline=true"}
 // SBOM listing the bundled npm package, and the extracted image serving
 // the application.
 func TestFrontendToRegistry(t *testing.T) {
-	reg := registry(t)
-	cosign := testtools.Cosign(t, testtools.CosignV3)
+	sg := newSigner(t)
 	npmInstalled(t)
 	src := copyFrontend(t)
-	key, pub := keyPair(t, cosign, keyPassword)
-	repo := reg + "/web/frontend"
+	key := sg.key
+	repo := sg.registry + "/web/frontend"
 	report := filepath.Join(t.TempDir(), "report.json")
 	env := append([]string{"COSIGN_PASSWORD=" + keyPassword}, offline...)
 	r := paved(t, env, "run", "frontend", "--source", src, "--image", repo, "--key", key, "--cache-dir", t.TempDir(), "--report", report)
@@ -98,19 +69,7 @@ func TestFrontendToRegistry(t *testing.T) {
 		}
 	})
 
-	insecure := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry"}
-	t.Run("cosign verify", func(t *testing.T) {
-		if out, err := cosignRun(t, cosign, append(append([]string{"verify"}, insecure...), ref)...); err != nil {
-			t.Fatalf("cosign verify: %v\n%s", err, out)
-		}
-	})
-	for _, typ := range []string{"slsaprovenance1", "spdxjson", "cyclonedx"} {
-		t.Run("cosign verify-attestation "+typ, func(t *testing.T) {
-			if out, err := cosignRun(t, cosign, append(append([]string{"verify-attestation", "--type", typ}, insecure...), ref)...); err != nil {
-				t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
-			}
-		})
-	}
+	sg.verify(t, ref)
 
 	rep := readReport(t, report)
 	t.Run("report", func(t *testing.T) {

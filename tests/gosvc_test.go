@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/pavedhq/paved/internal/testtools/loopback"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -189,7 +190,7 @@ func runImageBinary(t *testing.T, img v1.Image) {
 	if !found {
 		t.Fatalf("entrypoint %s not in the image's layers", entry)
 	}
-	addr := freeAddr(t)
+	addr := loopback.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-addr", addr)
 	if err := cmd.Start(); err != nil {
@@ -279,7 +280,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestUnreachableRegistry(t *testing.T) {
 	src := copyExample(t)
-	addr := freeAddr(t) // nothing listens there any more
+	addr := loopback.FreeAddr(t) // nothing listens there any more
 	start := time.Now()
 	r := paved(t, nil, "build", "--source", src, "--image", addr+"/demo/svc", "--cache-dir", t.TempDir(), "--platform", "linux/amd64")
 	if r.code != 1 || !strings.Contains(r.stderr, addr) {

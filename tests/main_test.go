@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pavedhq/paved/internal/testtools/ci"
+	"github.com/pavedhq/paved/internal/testtools/loopback"
 	"github.com/pavedhq/paved/internal/testtools/testfs"
 )
 
@@ -58,47 +57,7 @@ func registry(t *testing.T) string {
 	if err != nil {
 		ci.Unavailable(t, "docker-registry is not installed (apt-get install docker-registry; .ci/run installs it)")
 	}
-	addr := freeAddr(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: %s}
-  delete: {enabled: true}
-http: {addr: %s}
-`, filepath.Join(dir, "data"), addr)), 0o644)
-	cmd := exec.Command(bin, "serve", cfg)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("registry on %s did not start: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return loopback.DockerRegistry(t, bin)
 }
 
 // result is one run of the paved binary.

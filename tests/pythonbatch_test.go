@@ -1,24 +1,17 @@
 package tests
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	batchv1 "k8s.io/api/batch/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/pavedhq/paved/internal/testtools"
 	"github.com/pavedhq/paved/internal/testtools/ci"
 	"github.com/pavedhq/paved/internal/testtools/hostbase"
 	"github.com/pavedhq/paved/internal/testtools/testfs"
@@ -61,8 +54,6 @@ func pythonBase(t *testing.T) string {
 	return hostbase.Layout(t, "/usr/bin/python3", strings.TrimSpace(string(out)))
 }
 
-func hostPlatform() string { return hostbase.Platform.OS + "/" + hostbase.Platform.Architecture }
-
 // readCronJob decodes the run's CronJob strictly with Kubernetes' types.
 func readCronJob(t *testing.T, src string) batchv1.CronJob {
 	t.Helper()
@@ -83,16 +74,9 @@ func readCronJob(t *testing.T, src string) batchv1.CronJob {
 func TestPythonBatchDefaults(t *testing.T) {
 	env := pythonEnv(t)
 	src := copyPythonExample(t)
-	r := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
-	if r.code != 0 {
-		t.Fatalf("paved run python-batch exited %d\n%s", r.code, r.stderr)
-	}
-	first := r.lastLine()
-	if !strings.HasPrefix(first, "oci:"+filepath.Join(src, ".paved", "image")+"@sha256:") {
-		t.Fatalf("last line %q", first)
-	}
-	if !strings.Contains(r.stderr, "pin a Python base image by digest for production") {
-		t.Errorf("no warning about the host's Python:\n%s", r.stderr)
+	first, stderr := runToLayout(t, env, "python-batch", src)
+	if !strings.Contains(stderr, "pin a Python base image by digest for production") {
+		t.Errorf("no warning about the host's Python:\n%s", stderr)
 	}
 	cj := readCronJob(t, src)
 	_, digest, _ := strings.Cut(first, "@")
@@ -103,46 +87,10 @@ func TestPythonBatchDefaults(t *testing.T) {
 		t.Errorf("CronJob spec %+v", cj.Spec)
 	}
 	os.RemoveAll(filepath.Join(src, ".paved"))
-	again := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
-	if again.code != 0 {
-		t.Fatalf("second run exited %d\n%s", again.code, again.stderr)
+	again, _ := runToLayout(t, env, "python-batch", src)
+	if first != again {
+		t.Fatalf("digests differ between runs: %s then %s", first, again)
 	}
-	if a, b := first, again.lastLine(); a != b {
-		t.Fatalf("digests differ between runs: %s then %s", a, b)
-	}
-}
-
-// pushes counts the blobs pushed through a proxy to a registry.
-type pushes struct {
-	mu      sync.Mutex
-	digests map[string]bool
-}
-
-func (p *pushes) take() map[string]bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	d := p.digests
-	p.digests = map[string]bool{}
-	return d
-}
-
-// blobProxy forwards to the registry and records each finished blob
-// upload's digest (the ?digest= of its last PUT).
-func blobProxy(t *testing.T, reg string) (string, *pushes) {
-	t.Helper()
-	target, _ := url.Parse("http://" + reg)
-	p := &pushes{digests: map[string]bool{}}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := r.URL.Query().Get("digest"); r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && d != "" {
-			p.mu.Lock()
-			p.digests[d] = true
-			p.mu.Unlock()
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), p
 }
 
 // The whole path against a real registry with a key, on a Python base
@@ -151,13 +99,12 @@ func blobProxy(t *testing.T, reg string) (string, *pushes) {
 // image's job runs to completion, the CronJob names the published digest,
 // and a one-line change uploads only the job's layer.
 func TestPythonBatchToRegistry(t *testing.T) {
-	reg := registry(t)
 	env := pythonEnv(t)
-	cosign := testtools.Cosign(t, testtools.CosignV3)
+	sg := newSigner(t)
 	src := copyPythonExample(t)
 	base := pythonBase(t)
-	key, pub := keyPair(t, cosign, keyPassword)
-	proxy, up := blobProxy(t, reg)
+	key := sg.key
+	proxy, up := blobProxy(t, sg.registry)
 	repo := proxy + "/data/nightly-report"
 	cache := t.TempDir()
 	report := filepath.Join(t.TempDir(), "report.json")
@@ -172,20 +119,8 @@ func TestPythonBatchToRegistry(t *testing.T) {
 	}
 	ref := run()
 	up.take()
-	insecure := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry"}
 
-	t.Run("cosign verify", func(t *testing.T) {
-		if out, err := cosignRun(t, cosign, append(append([]string{"verify"}, insecure...), ref)...); err != nil {
-			t.Fatalf("cosign verify: %v\n%s", err, out)
-		}
-	})
-	for _, typ := range []string{"slsaprovenance1", "spdxjson", "cyclonedx"} {
-		t.Run("cosign verify-attestation "+typ, func(t *testing.T) {
-			if out, err := cosignRun(t, cosign, append(append([]string{"verify-attestation", "--type", typ}, insecure...), ref)...); err != nil {
-				t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
-			}
-		})
-	}
+	sg.verify(t, ref)
 	t.Run("SBOM lists the Python dependencies", func(t *testing.T) {
 		rep := readReport(t, report)
 		var found int
@@ -213,18 +148,7 @@ func TestPythonBatchToRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := remote.Index(digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil || len(im.Manifests) != 1 {
-		t.Fatalf("index: %v, %d manifests", err, len(im.Manifests))
-	}
-	img, err := idx.Image(im.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := pulledImage(t, ref)
 	t.Run("the extracted image's job runs to completion", func(t *testing.T) {
 		cf, err := img.ConfigFile()
 		if err != nil {
@@ -275,17 +199,7 @@ func TestPythonBatchToRegistry(t *testing.T) {
 			t.Fatal("the change did not change the image")
 		}
 		uploaded := up.take()
-		d2, _ := name.NewDigest(ref2)
-		idx2, err := remote.Index(d2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		im2, _ := idx2.IndexManifest()
-		img2, err := idx2.Image(im2.Manifests[0].Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		layers, err := img2.Layers()
+		layers, err := pulledImage(t, ref2).Layers()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
 	"github.com/pavedhq/paved/internal/testtools"
+	"github.com/pavedhq/paved/internal/testtools/loopback"
 )
 
 // proxySecret is the password in GOPROXY and in the git remote.
@@ -269,7 +270,7 @@ func TestServiceCodeSeesNoSigningSecrets(t *testing.T) {
 		r := paved(t, []string{"COSIGN_PASSWORD=" + keyPassword, "SIGSTORE_ID_TOKEN=", "PAVED_E2E_ENV_DUMP=" + dump,
 			"ACTIONS_ID_TOKEN_REQUEST_URL=" + token.URL + "/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=req-Zq81-never-printed"},
 			"run", "go-service", "--source", src, "--image", reg+"/demo/keyless", "--keyless",
-			"--fulcio-url", "http://"+freeAddr(t), "--rekor-url", "http://"+freeAddr(t), "--cache-dir", cache)
+			"--fulcio-url", "http://"+loopback.FreeAddr(t), "--rekor-url", "http://"+loopback.FreeAddr(t), "--cache-dir", cache)
 		check(t, r, dump)
 		rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
 		steps := map[string]string{}

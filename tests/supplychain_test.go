@@ -52,6 +52,43 @@ func keyPair(t *testing.T, cosign, password string) (key, pub string) {
 	return filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
 }
 
+// signer is what an acceptance test publishes to and signs with: a
+// registry on loopback, the cosign CLI, and a cosign key pair whose
+// private key COSIGN_PASSWORD=keyPassword opens.
+type signer struct {
+	registry, cosign, key, pub string
+}
+
+// newSigner starts the registry first: where it is missing, the test ends
+// before building cosign.
+func newSigner(t *testing.T) signer {
+	t.Helper()
+	reg := registry(t)
+	cosign := testtools.Cosign(t, testtools.CosignV3)
+	key, pub := keyPair(t, cosign, keyPassword)
+	return signer{registry: reg, cosign: cosign, key: key, pub: pub}
+}
+
+// verify checks ref with the cosign CLI, in subtests: its signature and its
+// SLSA provenance, SPDX and CycloneDX attestations, by the public key and
+// with no transparency log.
+func (s signer) verify(t *testing.T, ref string) {
+	t.Helper()
+	insecure := []string{"--key", s.pub, "--insecure-ignore-tlog", "--allow-insecure-registry"}
+	t.Run("cosign verify", func(t *testing.T) {
+		if out, err := cosignRun(t, s.cosign, append(append([]string{"verify"}, insecure...), ref)...); err != nil {
+			t.Fatalf("cosign verify: %v\n%s", err, out)
+		}
+	})
+	for _, typ := range []string{"slsaprovenance1", "spdxjson", "cyclonedx"} {
+		t.Run("cosign verify-attestation "+typ, func(t *testing.T) {
+			if out, err := cosignRun(t, s.cosign, append(append([]string{"verify-attestation", "--type", typ}, insecure...), ref)...); err != nil {
+				t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
+			}
+		})
+	}
+}
+
 func cosignRun(t *testing.T, cosign string, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
@@ -65,10 +102,9 @@ func cosignRun(t *testing.T, cosign string, args ...string) (string, error) {
 // against a real registry, then checks what it published with the
 // ecosystem's own tool.
 func TestSupplyChainVerifiesWithCosign(t *testing.T) {
-	reg := registry(t) // first: where it is missing, the test ends before building cosign
-	cosign := testtools.Cosign(t, testtools.CosignV3)
+	sg := newSigner(t)
+	reg, cosign, key := sg.registry, sg.cosign, sg.key
 	src := copyExample(t)
-	key, pub := keyPair(t, cosign, keyPassword)
 	repo := reg + "/demo/signed"
 	report := filepath.Join(t.TempDir(), "report.json")
 	r := paved(t, []string{"COSIGN_PASSWORD=" + keyPassword, "SIGSTORE_ID_TOKEN=" + fakeToken},
@@ -78,21 +114,7 @@ func TestSupplyChainVerifiesWithCosign(t *testing.T) {
 		t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
 	}
 	ref := r.lastLine()
-	insecure := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry"}
-
-	t.Run("cosign verify", func(t *testing.T) {
-		if out, err := cosignRun(t, cosign, append(append([]string{"verify"}, insecure...), ref)...); err != nil {
-			t.Fatalf("cosign verify: %v\n%s", err, out)
-		}
-	})
-	for _, typ := range []string{"slsaprovenance1", "spdxjson", "cyclonedx"} {
-		t.Run("cosign verify-attestation "+typ, func(t *testing.T) {
-			out, err := cosignRun(t, cosign, append(append([]string{"verify-attestation", "--type", typ}, insecure...), ref)...)
-			if err != nil {
-				t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
-			}
-		})
-	}
+	sg.verify(t, ref)
 	t.Run("another key fails", func(t *testing.T) {
 		_, otherPub := keyPair(t, cosign, "other")
 		if out, err := cosignRun(t, cosign, "verify", "--key", otherPub, "--insecure-ignore-tlog", "--allow-insecure-registry", ref); err == nil {

@@ -7,60 +7,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/pavedhq/paved/internal/testtools"
 	"github.com/pavedhq/paved/internal/testtools/ci"
 	"github.com/pavedhq/paved/internal/testtools/hostbase"
+	"github.com/pavedhq/paved/internal/testtools/loopback"
 )
 
 // The ts-service tests install the example's dependencies with npm, which
 // needs the npm registry (or npm's cache from an earlier install).
 
-// copyTSExample copies examples/ts-service as a fresh clone has it: no
-// node_modules, no build outputs.
+// copyTSExample copies examples/ts-service as a fresh clone has it.
 func copyTSExample(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("npm"); err != nil {
-		ci.Unavailable(t, "node and npm are not installed (apt-get install nodejs npm)")
-	}
-	from, to := "../examples/ts-service", filepath.Join(t.TempDir(), "ts-service")
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		switch d.Name() {
-		case "node_modules", "dist", "coverage", ".paved":
-			return filepath.SkipDir
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return to
+	return copyNodeExample(t, "ts-service", "node and npm are not installed (apt-get install nodejs npm)")
 }
 
 // nodeBase is a Node base made of the host's node (internal/testtools/hostbase).
@@ -74,31 +42,19 @@ func nodeBase(t *testing.T) string {
 	return hostbase.Layout(t, bin)
 }
 
-func hostPlatformFlag() string { return hostbase.Platform.OS + "/" + hostbase.Platform.Architecture }
-
 // With nothing but the source, the path runs offline (after npm's cache
 // holds the packages) on the defaults, and a second run from a clean
 // cache gives the same digest.
 func TestTSServiceDefaults(t *testing.T) {
 	src := copyTSExample(t)
-	r := paved(t, nil, "run", "ts-service", "--source", src, "--cache-dir", t.TempDir())
-	if r.code != 0 {
-		t.Fatalf("paved run ts-service exited %d\n%s", r.code, r.stderr)
-	}
-	first := r.lastLine()
-	if !strings.HasPrefix(first, "oci:"+filepath.Join(src, ".paved", "image")+"@sha256:") {
-		t.Fatalf("last line %q", first)
-	}
-	if !strings.Contains(r.stderr, "pin a Node base image for production") {
-		t.Errorf("no warning about the host's node:\n%s", r.stderr)
+	first, stderr := runToLayout(t, nil, "ts-service", src)
+	if !strings.Contains(stderr, "pin a Node base image for production") {
+		t.Errorf("no warning about the host's node:\n%s", stderr)
 	}
 	os.RemoveAll(filepath.Join(src, ".paved"))
 	os.RemoveAll(filepath.Join(src, "dist"))
-	again := paved(t, nil, "run", "ts-service", "--source", src, "--cache-dir", t.TempDir())
-	if again.code != 0 {
-		t.Fatalf("second run exited %d\n%s", again.code, again.stderr)
-	}
-	if a, b := digestPart(first), digestPart(again.lastLine()); a != b {
+	again, _ := runToLayout(t, nil, "ts-service", src)
+	if a, b := digestPart(first), digestPart(again); a != b {
 		t.Fatalf("digests differ between runs: %s then %s", a, b)
 	}
 }
@@ -108,57 +64,23 @@ func digestPart(ref string) string {
 	return d
 }
 
-// uploads counts the blobs pushed through a proxy to a registry, by digest.
-type uploads struct {
-	mu      sync.Mutex
-	digests map[string]bool
-}
-
-func (u *uploads) take() map[string]bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	d := u.digests
-	u.digests = map[string]bool{}
-	return d
-}
-
-// countingProxy forwards to the registry and records each blob upload's
-// digest (the ?digest= of the final PUT).
-func countingProxy(t *testing.T, reg string) (string, *uploads) {
-	t.Helper()
-	target, _ := url.Parse("http://" + reg)
-	u := &uploads{digests: map[string]bool{}}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := r.URL.Query().Get("digest"); r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && d != "" {
-			u.mu.Lock()
-			u.digests[d] = true
-			u.mu.Unlock()
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), u
-}
-
 // The whole path against a real registry with a key: the cosign CLI
 // verifies the signature and the attestations, the SBOM lists the npm
 // production dependencies, the image runs and answers its health
 // endpoint, and a one-line change uploads only the application's layer.
 func TestTSServiceToRegistry(t *testing.T) {
-	reg := registry(t)
-	cosign := testtools.Cosign(t, testtools.CosignV3)
+	sg := newSigner(t)
 	src := copyTSExample(t)
 	base := nodeBase(t)
-	key, pub := keyPair(t, cosign, keyPassword)
-	proxy, up := countingProxy(t, reg)
+	key := sg.key
+	proxy, up := blobProxy(t, sg.registry)
 	repo := proxy + "/team/ts-service"
 	cache := t.TempDir()
 	report := filepath.Join(t.TempDir(), "report.json")
 	run := func() result {
 		t.Helper()
 		r := paved(t, []string{"COSIGN_PASSWORD=" + keyPassword}, "run", "ts-service", "--source", src, "--image", repo,
-			"--base", base, "--platform", hostPlatformFlag(), "--key", key, "--cache-dir", cache, "--report", report)
+			"--base", base, "--platform", hostPlatform(), "--key", key, "--cache-dir", cache, "--report", report)
 		if r.code != 0 {
 			t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
 		}
@@ -166,20 +88,8 @@ func TestTSServiceToRegistry(t *testing.T) {
 	}
 	ref := run().lastLine()
 	firstUploads := up.take()
-	insecure := []string{"--key", pub, "--insecure-ignore-tlog", "--allow-insecure-registry"}
 
-	t.Run("cosign verify", func(t *testing.T) {
-		if out, err := cosignRun(t, cosign, append(append([]string{"verify"}, insecure...), ref)...); err != nil {
-			t.Fatalf("cosign verify: %v\n%s", err, out)
-		}
-	})
-	for _, typ := range []string{"slsaprovenance1", "spdxjson", "cyclonedx"} {
-		t.Run("cosign verify-attestation "+typ, func(t *testing.T) {
-			if out, err := cosignRun(t, cosign, append(append([]string{"verify-attestation", "--type", typ}, insecure...), ref)...); err != nil {
-				t.Fatalf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
-			}
-		})
-	}
+	sg.verify(t, ref)
 
 	rep := readReport(t, report)
 	t.Run("SBOM lists the npm production dependencies", func(t *testing.T) {
@@ -271,32 +181,11 @@ func TestTSServiceToRegistry(t *testing.T) {
 	})
 }
 
-func pulledImage(t *testing.T, ref string) v1.Image {
-	t.Helper()
-	d, err := name.NewDigest(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := remote.Index(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := idx.Image(im.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
 // runNodeService starts the image's entrypoint from its extracted root
 // (the host's node, from the layers) and asks its health endpoint.
 func runNodeService(t *testing.T, root string, entrypoint []string) {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := loopback.FreeAddr(t)
 	_, port, _ := strings.Cut(addr, ":")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

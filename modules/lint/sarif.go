@@ -1,13 +1,13 @@
 package lint
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/url"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	sariflog "github.com/pavedhq/paved/internal/sarif"
 )
 
 var toolURI = map[string]string{
@@ -22,49 +22,14 @@ var toolURI = map[string]string{
 // one carries an accepted suppression with the exception's reason. A tool
 // that could not run has an unsuccessful invocation saying why.
 func (r *Report) WriteSARIF(w io.Writer) error {
-	log, err := sarif.New(sarif.Version210)
-	if err != nil {
-		return fmt.Errorf("SARIF: %w", err)
-	}
+	var runs []*sarif.Run
 	for _, t := range r.Tools {
 		if t.Status == Disabled {
 			continue
 		}
-		log.AddRun(sarifRun(t, r.Findings))
+		runs = append(runs, sarifRun(t, r.Findings))
 	}
-	b, err := json.Marshal(log)
-	if err != nil {
-		return fmt.Errorf("SARIF: %w", err)
-	}
-	// go-sarif v2 writes a suppression's unset location and guid as null,
-	// which the SARIF schema refuses (as in package scan).
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("SARIF: %w", err)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(dropNulls(doc))
-}
-
-func dropNulls(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if e == nil {
-				delete(v, k)
-				continue
-			}
-			v[k] = dropNulls(e)
-		}
-	case []any:
-		for i, e := range v {
-			v[i] = dropNulls(e)
-		}
-	}
-	return v
+	return sariflog.Write(w, runs)
 }
 
 func sarifRun(t ToolResult, fs []Finding) *sarif.Run {
@@ -72,9 +37,7 @@ func sarifRun(t ToolResult, fs []Finding) *sarif.Run {
 	if t.Version != "" {
 		driver.WithVersion(t.Version)
 	}
-	driver.Rules = []*sarif.ReportingDescriptor{}
-	run := sarif.NewRun(*sarif.NewTool(driver))
-	run.Results = []*sarif.Result{}
+	run := sariflog.NewRun(driver)
 	inv := run.AddInvocation(t.Status == Checked)
 	if t.Error != "" {
 		inv.ToolExecutionNotifications = []*sarif.Notification{sarif.NewNotification().WithLevel("error").WithTextMessage(t.Error)}
@@ -131,20 +94,9 @@ func sarifResult(f Finding, ruleIndex int) *sarif.Result {
 	if f.Expired != "" {
 		res.Properties["exceptionExpired"] = f.Expired
 	}
-	region := sarif.NewRegion()
-	if f.Line > 0 {
-		region.WithStartLine(f.Line)
-		if f.Col > 0 {
-			region.WithStartColumn(f.Col)
-		}
-	}
-	phys := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation((&url.URL{Path: f.File}).String()))
-	if f.Line > 0 {
-		phys.WithRegion(region)
-	}
-	res.WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(phys)})
+	res.WithLocations([]*sarif.Location{sariflog.Location(f.File, f.Line, f.Col)})
 	if f.Ignored != "" {
-		res.WithSuppression([]*sarif.Suppression{sarif.NewSuppression("external").WithStatus("accepted").WithJustifcation(f.Ignored)})
+		res.WithSuppression(sariflog.Accepted(f.Ignored))
 	}
 	return res
 }

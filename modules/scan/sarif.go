@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -12,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	sariflog "github.com/pavedhq/paved/internal/sarif"
 )
 
 // SARIF 2.1.0, the format code-scanning services read.
@@ -36,48 +36,11 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 			scanners = append(scanners, f.Scanner)
 		}
 	}
-	log, err := sarif.New(sarif.Version210)
-	if err != nil {
-		return fmt.Errorf("SARIF: %w", err)
-	}
+	var runs []*sarif.Run
 	for _, s := range scanners {
-		log.AddRun(sarifRunOf(s, r.Findings))
+		runs = append(runs, sarifRunOf(s, r.Findings))
 	}
-	b, err := json.Marshal(log)
-	if err != nil {
-		return fmt.Errorf("SARIF: %w", err)
-	}
-	// go-sarif v2 writes a suppression's unset location and guid as null,
-	// which the SARIF schema (and code-scanning uploads that validate
-	// against it) refuse: drop null members before writing.
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("SARIF: %w", err)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(dropNulls(doc))
-}
-
-// dropNulls removes the members whose value is null from every object in v.
-func dropNulls(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if e == nil {
-				delete(v, k)
-				continue
-			}
-			v[k] = dropNulls(e)
-		}
-	case []any:
-		for i, e := range v {
-			v[i] = dropNulls(e)
-		}
-	}
-	return v
+	return sariflog.Write(w, runs)
 }
 
 func sarifRunOf(scanner string, fs []Finding) *sarif.Run {
@@ -89,9 +52,7 @@ func sarifRunOf(scanner string, fs []Finding) *sarif.Run {
 	if tool.uri != "" {
 		driver.WithInformationURI(tool.uri)
 	}
-	driver.Rules = []*sarif.ReportingDescriptor{} // "rules": [] rather than null
-	run := sarif.NewRun(*sarif.NewTool(driver))
-	run.Results = []*sarif.Result{}
+	run := sariflog.NewRun(driver)
 	ruleIndex := map[string]int{}
 	severity := map[string]string{}
 	for _, f := range fs {
@@ -171,7 +132,7 @@ func sarifResultOf(f Finding, ruleIndex int) *sarif.Result {
 		res.WithLocations([]*sarif.Location{loc})
 	}
 	if f.Ignored != "" {
-		res.WithSuppression([]*sarif.Suppression{sarif.NewSuppression("external").WithStatus("accepted").WithJustifcation(f.Ignored)})
+		res.WithSuppression(sariflog.Accepted(f.Ignored))
 	}
 	return res
 }
@@ -193,11 +154,7 @@ func sarifLocationOf(f Finding) *sarif.Location {
 	if file == "" {
 		return nil
 	}
-	phys := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation((&url.URL{Path: file}).String()))
-	if line > 0 {
-		phys.WithRegion(sarif.NewRegion().WithStartLine(line))
-	}
-	return sarif.NewLocationWithPhysicalLocation(phys)
+	return sariflog.Location(file, line, 0)
 }
 
 // sarifLevel maps a severity to a SARIF level.

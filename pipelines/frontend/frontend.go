@@ -12,6 +12,7 @@ import (
 	"github.com/pavedhq/paved/modules/node"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/pipelines/nodestep"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -67,11 +68,9 @@ func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := func(ctx context.Context, step string) (*runner.KeyBuilder, error) {
-		return sourceKey(ctx, step, r.Context.Dir)
-	}
+	key := nodestep.SourceKey(r.Context.Dir, skipSource)
 	g := &runner.Graph{}
-	g.Add(&testStep{proj: proj, minCoverage: cov, env: cfg.Test.Env, key: key})
+	g.Add(&nodestep.Test{Project: proj, MinCoverage: cov, Env: cfg.Test.Env, Source: key, KeyVersion: "frontend-test/v1"})
 	// Both steps use the project's node_modules: the build runs after the
 	// tests, which install it.
 	g.Add(&buildStep{proj: proj, assembly: a, key: key}, "test")
@@ -125,12 +124,10 @@ func assembly(r *pipelines.Run, o pipelines.Options) (build.Assembly, error) {
 		Created: r.Context.Changed, Annotations: ann}, nil
 }
 
-// nodeVersion and goVersion name the tools in every step's key: another
-// Node may test and bundle differently, another Go compiles another server.
-var (
-	nodeVersion = sync.OnceValues(func() (string, error) { return toolVersion("node", "--version") })
-	goVersion   = sync.OnceValues(func() (string, error) { return toolVersion("go", "env", "GOVERSION") })
-)
+// goVersion names the Go in the build step's key: another Go compiles
+// another server. (Node's version is in every step's key: see
+// nodestep.SourceKey.)
+var goVersion = sync.OnceValues(func() (string, error) { return toolVersion("go", "env", "GOVERSION") })
 
 func toolVersion(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).Output()

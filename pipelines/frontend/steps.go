@@ -3,9 +3,6 @@ package frontend
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -20,129 +17,15 @@ import (
 	"github.com/pavedhq/paved/modules/build/precompress"
 	"github.com/pavedhq/paved/modules/build/static"
 	"github.com/pavedhq/paved/modules/node"
-	"github.com/pavedhq/paved/modules/test"
-	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/pipelines/nodestep"
 	"github.com/pavedhq/paved/runner"
 )
 
-// skipSource leaves out what no step reads as source: installed and
-// generated directories (the build's output among them), version
-// control, paved's outputs.
+// skipSource leaves out what nodestep.SkipSource does and the build's
+// output.
 func skipSource(rel string, d fs.DirEntry) bool {
-	if !d.IsDir() {
-		return false
-	}
-	if rel == OutDir {
-		return true
-	}
-	switch filepath.Base(rel) {
-	case "node_modules", ".git", pipelines.OutputDir, "coverage", ".idea", ".vscode":
-		return true
-	}
-	return false
-}
-
-// sourceKey starts a step key with node's version and the project's files.
-func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error) {
-	v, err := nodeVersion()
-	if err != nil {
-		return nil, err
-	}
-	k := runner.NewKey().String("step", step).String("node", v)
-	if err := k.Dir("source", dir, skipSource); err != nil {
-		return nil, fmt.Errorf("hashing source %s: %w", dir, err)
-	}
-	return k, nil
-}
-
-// envKey adds the named variables' values, hashed one by one.
-func envKey(k *runner.KeyBuilder, names []string) {
-	for _, name := range names {
-		h := "unset"
-		if v, ok := os.LookupEnv(name); ok {
-			sum := sha256.Sum256([]byte(v))
-			h = "sha256:" + hex.EncodeToString(sum[:])
-		}
-		k.String("test.env:"+name, h)
-	}
-}
-
-// tail keeps the end of a tool's output for an error message.
-func tail(b *bytes.Buffer) string {
-	const n = 4 << 10
-	s := strings.TrimSpace(b.String())
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return runner.RedactURL(s)
-}
-
-// testStep installs the dependencies, lints and runs the tests with the
-// coverage gate.
-type testStep struct {
-	proj        *node.Project
-	minCoverage float64
-	env         []string
-	key         goservice.SourceKey
-}
-
-var _ runner.Keyed = (*testStep)(nil)
-
-func (s *testStep) Name() string { return "test" }
-
-func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
-	k, err := s.key(ctx, "frontend-test/v1")
-	if err != nil {
-		return "", err
-	}
-	k.JSON("minCoverage", s.minCoverage)
-	envKey(k, s.env)
-	return k.Sum(), nil
-}
-
-func (s *testStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
-	var out bytes.Buffer
-	if err := s.proj.Install(ctx, &out); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, tail(&out))
-	}
-	if s.proj.HasScript("lint") {
-		out.Reset()
-		if err := s.proj.Script(ctx, &out, nil, "lint"); err != nil {
-			return nil, fmt.Errorf("lint: %w\n%s", err, tail(&out))
-		}
-	}
-	out.Reset()
-	res, err := s.proj.Test(ctx, node.TestOptions{OutDir: in.OutDir, MinCoverage: s.minCoverage, Output: &out})
-	if res == nil {
-		return nil, fmt.Errorf("%w\n%s", err, tail(&out))
-	}
-	cov := res.Coverage.Statements.Percent()
-	if res.Summary == "" {
-		cov = 0
-	}
-	v := goservice.TestValue{Coverage: cov, Threshold: s.minCoverage, Passed: res.Passed, Failed: res.Failed, Skipped: res.Skipped}
-	for _, f := range res.Failures {
-		v.Failures = append(v.Failures, runner.TestFailure{Package: f.Package, Test: f.Test, Output: f.Output, File: f.File, Line: f.Line})
-	}
-	summary := fmt.Sprintf("%d passed, %d failed, %d skipped, coverage %.1f%%", res.Passed, res.Failed, res.Skipped, cov)
-	r, encErr := runner.NewResult(v, summary)
-	if encErr != nil {
-		return nil, errors.Join(err, encErr)
-	}
-	if res.JUnit != "" {
-		r.Export = append(r.Export, filepath.Base(res.JUnit))
-	}
-	if res.Summary != "" {
-		if rel, rerr := filepath.Rel(in.OutDir, res.Summary); rerr == nil && !strings.HasPrefix(rel, "..") {
-			r.Export = append(r.Export, filepath.ToSlash(rel))
-		}
-	}
-	var ce *test.CoverageError
-	if err != nil && res.Failed == 0 && !errors.As(err, &ce) {
-		err = fmt.Errorf("%w\n%s", err, tail(&out))
-	}
-	return r, err
+	return d.IsDir() && rel == OutDir || nodestep.SkipSource(rel, d)
 }
 
 // buildStep runs the project's build, compiles the server and assembles
@@ -193,7 +76,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	var out bytes.Buffer
 	if _, err := os.Stat(filepath.Join(p.Dir, "node_modules")); err != nil {
 		if err := p.Install(ctx, &out); err != nil {
-			return nil, fmt.Errorf("%w\n%s", err, tail(&out))
+			return nil, fmt.Errorf("%w\n%s", err, nodestep.Tail(&out))
 		}
 	}
 	dist := filepath.Join(p.Dir, OutDir)
@@ -203,7 +86,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	}
 	out.Reset()
 	if err := p.Script(ctx, &out, nil, "build"); err != nil {
-		return nil, fmt.Errorf("build: %w\n%s", err, tail(&out))
+		return nil, fmt.Errorf("build: %w\n%s", err, nodestep.Tail(&out))
 	}
 	if !regular(filepath.Join(dist, static.Index)) {
 		return nil, fmt.Errorf("the build wrote no %s/%s: frontend serves %s/ (Vite's default; set your bundler's output directory to it)", OutDir, static.Index, OutDir)
@@ -240,22 +123,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	if err != nil {
 		return nil, err
 	}
-	if err := build.WriteLayout(filepath.Join(in.OutDir, goservice.ImageLayoutDir), idx); err != nil {
-		return nil, err
-	}
-	d, err := idx.Digest()
-	if err != nil {
-		return nil, err
-	}
-	baseDigest, err := a.Base.Digest(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v := goservice.ImageValue{Digest: d.String(), Base: a.Base.Name(), BaseDigest: baseDigest.String()}
-	for _, pl := range a.Platforms {
-		v.Platforms = append(v.Platforms, pl.String())
-	}
-	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
+	return goservice.ImageResult(ctx, in.OutDir, idx, a.Base, a.Platforms)
 }
 
 func regular(p string) bool {

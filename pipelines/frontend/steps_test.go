@@ -17,6 +17,7 @@ import (
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/node"
 	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/pipelines/nodestep"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -140,7 +141,7 @@ func TestTestStepFailure(t *testing.T) {
 	f := filepath.Join(p.Dir, "src", "app.test.js")
 	b, _ := os.ReadFile(f)
 	os.WriteFile(f, []byte(strings.Replace(string(b), "toBe('/')", "toBe('/home')", 1)), 0o644)
-	res, err := (&testStep{proj: p, minCoverage: 80}).Run(context.Background(), runner.Inputs{OutDir: t.TempDir()})
+	res, err := (&nodestep.Test{Project: p, MinCoverage: 80}).Run(context.Background(), runner.Inputs{OutDir: t.TempDir()})
 	var fe *node.FailedError
 	if !errors.As(err, &fe) || res == nil || !strings.Contains(err.Error(), "matches static and parameter routes") {
 		t.Fatalf("error %v, result %v: want a FailedError naming the test", err, res)

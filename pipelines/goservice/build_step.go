@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -117,20 +116,5 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	if err != nil {
 		return nil, err
 	}
-	if err := build.WriteLayout(filepath.Join(in.OutDir, ImageLayoutDir), idx); err != nil {
-		return nil, err
-	}
-	d, err := idx.Digest()
-	if err != nil {
-		return nil, err
-	}
-	base, err := s.opts.Base.Digest(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v := ImageValue{Digest: d.String(), Base: s.opts.Base.Name(), BaseDigest: base.String()}
-	for _, p := range s.opts.Platforms {
-		v.Platforms = append(v.Platforms, p.String())
-	}
-	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
+	return ImageResult(ctx, in.OutDir, idx, s.opts.Base, s.opts.Platforms)
 }

@@ -2,6 +2,10 @@ package goservice
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/pipelines"
@@ -19,6 +23,29 @@ func keySource(ctx context.Context, key SourceKey, step, dir string) (*runner.Ke
 		return key(ctx, step)
 	}
 	return sourceKey(ctx, step, dir)
+}
+
+// ImageResult is what a golden path's build step returns for the index it
+// assembled on base for platforms: the index, written as an OCI layout to
+// ImageLayoutDir in the step's outDir, and its ImageValue, which Delivery's
+// steps read.
+func ImageResult(ctx context.Context, outDir string, idx v1.ImageIndex, base build.Base, platforms []v1.Platform) (*runner.Result, error) {
+	if err := build.WriteLayout(filepath.Join(outDir, ImageLayoutDir), idx); err != nil {
+		return nil, err
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return nil, err
+	}
+	baseDigest, err := base.Digest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := ImageValue{Digest: d.String(), Base: base.Name(), BaseDigest: baseDigest.String()}
+	for _, p := range platforms {
+		v.Platforms = append(v.Platforms, p.String())
+	}
+	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
 }
 
 // Delivery is what every golden path does once a step named "build" has

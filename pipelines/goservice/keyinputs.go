@@ -41,10 +41,10 @@ var goEnvKeys = []string{
 	"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE",
 }
 
-// envKey adds the named variables to k. Values are hashed one by one,
+// EnvKey adds the named variables to k. Values are hashed one by one,
 // so a token in GOPROXY or a secret a test reads never appears in the key
 // material; set-but-empty and unset differ.
-func envKey(k *runner.KeyBuilder, prefix string, names []string) {
+func EnvKey(k *runner.KeyBuilder, prefix string, names []string) {
 	for _, name := range names {
 		v, ok := os.LookupEnv(name)
 		h := "unset"

@@ -105,7 +105,7 @@ func sourceKey(ctx context.Context, step, dir string) (*runner.KeyBuilder, error
 	k := runner.NewKey().String("step", step).String("go", tc.Version)
 	// Read now, not with the toolchain: a library caller may run twice in
 	// one process with another environment.
-	envKey(k, "env:", goEnvKeys)
+	EnvKey(k, "env:", goEnvKeys)
 	if err := goEnvFile(k); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func (s *testStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 		MinCoverage float64
 		SkipVet     bool
 	}{s.opts.Packages, s.opts.MinCoverage, s.opts.SkipVet})
-	envKey(k, "test.env:", s.env)
+	EnvKey(k, "test.env:", s.env)
 	return k.Sum(), nil
 }
 

@@ -296,22 +296,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 	if err != nil {
 		return nil, err
 	}
-	if err := build.WriteLayout(filepath.Join(in.OutDir, goservice.ImageLayoutDir), idx); err != nil {
-		return nil, err
-	}
-	d, err := idx.Digest()
-	if err != nil {
-		return nil, err
-	}
-	bd, err := s.base.Digest(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v := goservice.ImageValue{Digest: d.String(), Base: s.base.Name(), BaseDigest: bd.String()}
-	for _, p := range s.platforms {
-		v.Platforms = append(v.Platforms, p.String())
-	}
-	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
+	return goservice.ImageResult(ctx, in.OutDir, idx, s.base, s.platforms)
 }
 
 // CronJobFile is the manifest the manifests step writes.

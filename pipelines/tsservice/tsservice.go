@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/pavedhq/paved/modules/node"
 	"github.com/pavedhq/paved/pipelines"
 	"github.com/pavedhq/paved/pipelines/goservice"
+	"github.com/pavedhq/paved/pipelines/nodestep"
 	"github.com/pavedhq/paved/runner"
 )
 
@@ -66,11 +66,9 @@ func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := func(ctx context.Context, step string) (*runner.KeyBuilder, error) {
-		return sourceKey(ctx, step, r.Context.Dir)
-	}
+	key := nodestep.SourceKey(r.Context.Dir, nodestep.SkipSource)
 	g := &runner.Graph{}
-	g.Add(&testStep{proj: proj, minCoverage: cov, env: cfg.Test.Env, key: key})
+	g.Add(&nodestep.Test{Project: proj, MinCoverage: cov, Env: cfg.Test.Env, Source: key, KeyVersion: "ts-test/v1"})
 	// Both steps use the project's node_modules: the build runs after the
 	// tests, which install it.
 	g.Add(&buildStep{proj: proj, assembly: a, hostNode: a.hostNode, key: key}, "test")
@@ -149,13 +147,3 @@ func assembly(ctx context.Context, r *pipelines.Run, o pipelines.Options) (image
 		Created: r.Context.Changed, Annotations: ann}
 	return img, nil
 }
-
-// nodeVersion is the version of the node on PATH, which every step's key
-// includes: another Node may compile, test and install differently.
-var nodeVersion = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("node", "--version").Output()
-	if err != nil {
-		return "", fmt.Errorf("node --version: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
-})

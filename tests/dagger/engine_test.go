@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pavedhq/paved/internal/testtools/loopback"
 )
 
 // bridgeAddr is the engine's side of its container bridge (Dagger's
@@ -42,7 +42,7 @@ func startEngine(t *testing.T, tools, content, contentDigest string) *engine {
 	t.Helper()
 	e := &engine{tools: tools, scratch: t.TempDir(), logs: &bytes.Buffer{}, done: make(chan error, 1)}
 	e.sock = filepath.Join(e.scratch, "engine.sock")
-	port := freePort(t)
+	port := loopback.FreePort(t)
 	e.proxy = fmt.Sprintf("http://%s:%d", bridgeAddr, port)
 	gomoddl := filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download")
 	script, err := filepath.Abs("engine.sh")
@@ -226,16 +226,6 @@ func goEnv(t *testing.T, name string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // registry starts Debian's docker-registry on a free loopback port and
 // returns its host:port, stopped by its PID when t ends.
 func registry(t *testing.T) string {
@@ -244,34 +234,5 @@ func registry(t *testing.T) string {
 	if err != nil {
 		t.Fatal("docker-registry is not installed (apt-get install docker-registry; .ci/run installs it)")
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: %s}
-http: {addr: %s}
-`, filepath.Join(dir, "data"), addr)), 0o644)
-	cmd := exec.Command(bin, "serve", cfg)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("registry on %s did not start: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return loopback.DockerRegistry(t, bin)
 }
