@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/pavedhq/paved/internal/testtools"
+	"github.com/pavedhq/paved/internal/testtools/loopback"
 )
 
 // collector is a paved dora serve the test started.
@@ -416,7 +417,7 @@ func randomToken() string {
 // was never down.
 func TestDoraSinkDownForThreeRuns(t *testing.T) {
 	token := randomToken()
-	addr, dbDir := freeAddr(t), t.TempDir()
+	addr, dbDir := loopback.FreeAddr(t), t.TempDir()
 	sink := "http://" + addr + "/v1/events"
 	env := []string{"XDG_STATE_HOME=" + t.TempDir(), "PAVED_EVENTS_TOKEN=" + token}
 	src, cache := copyExample(t), t.TempDir()
@@ -465,7 +466,7 @@ func TestDoraSinkDownForThreeRuns(t *testing.T) {
 // once, the same events as the file sinks.
 func TestDoraCollectorKilledDuringBurst(t *testing.T) {
 	token := randomToken()
-	addr, dbDir := freeAddr(t), t.TempDir()
+	addr, dbDir := loopback.FreeAddr(t), t.TempDir()
 	sink := "http://" + addr + "/v1/events"
 	env := []string{"XDG_STATE_HOME=" + t.TempDir(), "PAVED_EVENTS_TOKEN=" + token}
 	svc, files := t.TempDir(), t.TempDir()
