@@ -106,19 +106,7 @@ func assembly(r *pipelines.Run, o pipelines.Options) (build.Assembly, error) {
 	if err != nil {
 		return build.Assembly{}, &pipelines.ConfigError{Field: baseField, Msg: err.Error()}
 	}
-	ann := map[string]string{}
-	if r.Context.Repo != "" {
-		ann["org.opencontainers.image.source"] = runner.RedactURL(r.Context.Repo)
-	}
-	version := "dev"
-	if c := r.Context.Commit; c != "" {
-		ann["org.opencontainers.image.revision"] = c
-		version = c[:min(12, len(c))]
-	}
-	ann["org.opencontainers.image.version"] = version
-	if cfg.Service != "" {
-		ann["org.opencontainers.image.title"] = cfg.Service
-	}
+	ann := goservice.ImageAnnotations(r.Context, cfg.Service, goservice.CommitVersion(r.Context))
 	return build.Assembly{Base: base, Platforms: ps, WorkingDir: AppDir,
 		Entrypoint: []string{Server}, Env: []string{"PAVED_STATIC_ROOT=" + SiteDir},
 		Created: r.Context.Changed, Annotations: ann}, nil

@@ -48,6 +48,32 @@ func ImageResult(ctx context.Context, outDir string, idx v1.ImageIndex, base bui
 	return runner.NewResult(v, fmt.Sprintf("%s for %d platforms", d, len(v.Platforms)))
 }
 
+// ImageAnnotations are the OCI annotations of a golden path's image: the
+// source repository (its credentials redacted), the commit, version and,
+// when named, the service as title.
+func ImageAnnotations(rc runner.RunContext, service, version string) map[string]string {
+	ann := map[string]string{"org.opencontainers.image.version": version}
+	if rc.Repo != "" {
+		ann["org.opencontainers.image.source"] = runner.RedactURL(rc.Repo)
+	}
+	if rc.Commit != "" {
+		ann["org.opencontainers.image.revision"] = rc.Commit
+	}
+	if service != "" {
+		ann["org.opencontainers.image.title"] = service
+	}
+	return ann
+}
+
+// CommitVersion is the version of an image that no release tag names: the
+// commit's first 12 hex digits, else dev.
+func CommitVersion(rc runner.RunContext) string {
+	if c := rc.Commit; c != "" {
+		return c[:min(12, len(c))]
+	}
+	return "dev"
+}
+
 // Delivery is what every golden path does once a step named "build" has
 // made its image (an ImageValue, the index in the step's ImageLayoutDir):
 // SBOM and scan it; publish it when they, the build and Needs pass; then

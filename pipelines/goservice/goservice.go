@@ -237,18 +237,8 @@ func buildOptions(r *pipelines.Run, o pipelines.Options) (build.Options, error) 
 	if err != nil {
 		return build.Options{}, &pipelines.ConfigError{Field: "--base", Msg: err.Error()}
 	}
-	ann := map[string]string{}
-	if r.Context.Repo != "" {
-		ann["org.opencontainers.image.source"] = runner.RedactURL(r.Context.Repo)
-	}
 	version := serviceVersion(r.Context)
-	if c := r.Context.Commit; c != "" {
-		ann["org.opencontainers.image.revision"] = c
-	}
-	ann["org.opencontainers.image.version"] = version
-	if cfg.Service != "" {
-		ann["org.opencontainers.image.title"] = cfg.Service
-	}
+	ann := ImageAnnotations(r.Context, cfg.Service, version)
 	var bins []build.Binary
 	for _, b := range cfg.Binaries {
 		bins = append(bins, build.Binary{Main: b.Main, Name: b.Name})
@@ -288,10 +278,7 @@ func serviceVersion(rc runner.RunContext) string {
 	if tag, ok := strings.CutPrefix(rc.Ref, "refs/tags/"); ok && tag != "" {
 		return strings.TrimPrefix(tag, "v")
 	}
-	if c := rc.Commit; c != "" {
-		return c[:min(12, len(c))]
-	}
-	return "dev"
+	return CommitVersion(rc)
 }
 
 // findMain is the main package when paved.yaml names none: the service's

@@ -135,3 +135,26 @@ func TestProvenanceNamesTheFoundMain(t *testing.T) {
 		t.Errorf("configuredMains = %q, want ./cmd/api", got)
 	}
 }
+
+// Every golden path's image carries these annotations; the source URL's
+// credentials must never reach a registry.
+func TestImageAnnotations(t *testing.T) {
+	rc := runner.RunContext{Repo: "https://user:s3cret@git.example.com/org/svc", Commit: "0123456789abcdef0123"}
+	ann := ImageAnnotations(rc, "svc", CommitVersion(rc))
+	if src := ann["org.opencontainers.image.source"]; strings.Contains(src, "s3cret") || !strings.Contains(src, "git.example.com/org/svc") {
+		t.Errorf("source = %q, want the URL without its credentials", src)
+	}
+	if got := ann["org.opencontainers.image.revision"]; got != rc.Commit {
+		t.Errorf("revision = %q, want %q", got, rc.Commit)
+	}
+	if got := ann["org.opencontainers.image.version"]; got != "0123456789ab" {
+		t.Errorf("version = %q, want the commit's first 12 digits", got)
+	}
+	if got := ann["org.opencontainers.image.title"]; got != "svc" {
+		t.Errorf("title = %q, want svc", got)
+	}
+	bare := ImageAnnotations(runner.RunContext{}, "", CommitVersion(runner.RunContext{}))
+	if len(bare) != 1 || bare["org.opencontainers.image.version"] != "dev" {
+		t.Errorf("without repo, commit or service: %v, want only version dev", bare)
+	}
+}

@@ -114,7 +114,7 @@ func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
 	g.Add(&depsStep{dir: dir, lock: lock, py: py})
 	g.Add(&testStep{dir: dir, py: py, packages: packages, min: cov, env: cfg.Test.Env}, "deps")
 	g.Add(&buildStep{dir: dir, base: base, runtime: runtimeFrom, platforms: ps, entrypoint: entrypoint, created: r.Context.Changed,
-		annotations: annotations(r)}, "deps")
+		annotations: goservice.ImageAnnotations(r.Context, r.Config.Service, goservice.CommitVersion(r.Context))}, "deps")
 	var names []string
 	for _, p := range ps {
 		names = append(names, p.String())
@@ -240,23 +240,6 @@ func entrypointOf(dir string, job pipelines.JobConfig) ([]string, error) {
 		mod = found[0]
 	}
 	return []string{"python3", "-m", mod}, nil
-}
-
-func annotations(r *pipelines.Run) map[string]string {
-	ann := map[string]string{}
-	if r.Context.Repo != "" {
-		ann["org.opencontainers.image.source"] = runner.RedactURL(r.Context.Repo)
-	}
-	version := "dev"
-	if c := r.Context.Commit; c != "" {
-		ann["org.opencontainers.image.revision"] = c
-		version = c[:min(12, len(c))]
-	}
-	ann["org.opencontainers.image.version"] = version
-	if r.Config.Service != "" {
-		ann["org.opencontainers.image.title"] = r.Config.Service
-	}
-	return ann
 }
 
 // skipSource leaves out of keys and the image what never belongs to the

@@ -130,19 +130,7 @@ func assembly(ctx context.Context, r *pipelines.Run, o pipelines.Options) (image
 	if err != nil {
 		return img, &pipelines.ConfigError{Field: baseField, Msg: err.Error()}
 	}
-	ann := map[string]string{}
-	if r.Context.Repo != "" {
-		ann["org.opencontainers.image.source"] = runner.RedactURL(r.Context.Repo)
-	}
-	version := "dev"
-	if c := r.Context.Commit; c != "" {
-		ann["org.opencontainers.image.revision"] = c
-		version = c[:min(12, len(c))]
-	}
-	ann["org.opencontainers.image.version"] = version
-	if cfg.Service != "" {
-		ann["org.opencontainers.image.title"] = cfg.Service
-	}
+	ann := goservice.ImageAnnotations(r.Context, cfg.Service, goservice.CommitVersion(r.Context))
 	img.Assembly = build.Assembly{Base: base, Platforms: ps, WorkingDir: AppDir, Env: []string{"NODE_ENV=production"},
 		Created: r.Context.Changed, Annotations: ann}
 	return img, nil
