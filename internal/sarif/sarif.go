@@ -1,7 +1,8 @@
 // Package sarif writes SARIF 2.1.0 logs, the format code-scanning services
 // read, from go-sarif's model: the pieces modules/lint and modules/scan
 // build their runs from, and the writer that makes the log valid against
-// the schema. It stays light: go-sarif and the standard library only.
+// the schema. It stays light: go-sarif, the standard library and
+// internal/version only.
 package sarif
 
 import (
@@ -10,8 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"runtime/debug"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/pavedhq/paved/internal/version"
 )
 
 // NewRun starts the run of the tool driver describes, with its rules and
@@ -43,6 +47,27 @@ func Location(file string, line, col int) *sarif.Location {
 // exception's reason.
 func Accepted(reason string) []*sarif.Suppression {
 	return []*sarif.Suppression{sarif.NewSuppression("external").WithStatus("accepted").WithJustifcation(reason)}
+}
+
+// ModuleVersion is the version of module path linked into this program,
+// the tool version a run's driver names: "" when the program carries no
+// build information or does not link path, so that the log leaves the
+// version out rather than claim one (version.Module would say devel).
+func ModuleVersion(path string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return depVersion(bi, path)
+}
+
+// depVersion is the version of the dependency path in bi (its
+// replacement's when replaced); "" for the program's own module.
+func depVersion(bi *debug.BuildInfo, path string) string {
+	if path == bi.Main.Path {
+		return ""
+	}
+	return version.Of(bi, path)
 }
 
 // Write writes runs as one SARIF 2.1.0 log, indented, ending with a

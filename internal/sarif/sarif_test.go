@@ -2,6 +2,7 @@ package sarif
 
 import (
 	"bytes"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -106,5 +107,23 @@ func TestWrite(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "null") {
 		t.Errorf("the log holds a null:\n%s", buf.String())
+	}
+}
+
+// The driver's version is the linked module's (its replacement's when
+// replaced); a module the program does not link, or the program itself,
+// has none. (A test binary records no dependencies, hence the BuildInfo.)
+func TestModuleVersion(t *testing.T) {
+	bi := &debug.BuildInfo{Main: debug.Module{Path: "example.com/prog", Version: "v1.0.0"}, Deps: []*debug.Module{
+		{Path: "honnef.co/go/tools", Version: "v0.6.1"},
+		{Path: "github.com/securego/gosec/v2", Version: "v2.22.0", Replace: &debug.Module{Path: "example.com/fork", Version: "v2.22.1"}},
+	}}
+	for path, want := range map[string]string{"honnef.co/go/tools": "v0.6.1", "github.com/securego/gosec/v2": "v2.22.1", "example.com/prog": "", "example.com/not/linked": ""} {
+		if got := depVersion(bi, path); got != want {
+			t.Errorf("depVersion(%q) = %q, want %q", path, got, want)
+		}
+	}
+	if got := ModuleVersion("example.com/not/linked"); got != "" {
+		t.Errorf("ModuleVersion of a module not linked = %q, want none", got)
 	}
 }

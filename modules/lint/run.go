@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/tools/go/packages"
+
+	sariflog "github.com/pavedhq/paved/internal/sarif"
 )
 
 // Options say which tools run and what fails their gates.
@@ -151,7 +152,7 @@ func judge(runs map[string]toolRun, opts Options) (*Report, error) {
 	var failed []string
 	for _, t := range tools {
 		cfg := opts.of(t.name)
-		res := ToolResult{Tool: t.name, Kind: t.kind, Version: moduleVersion(t.module), Rule: ruleOf(cfg), Counts: map[string]int{}}
+		res := ToolResult{Tool: t.name, Kind: t.kind, Version: sariflog.ModuleVersion(t.module), Rule: ruleOf(cfg), Counts: map[string]int{}}
 		r := runs[t.name]
 		switch {
 		case cfg.Disabled:
@@ -253,21 +254,4 @@ func relPath(dir, file string) string {
 		return ""
 	}
 	return filepath.ToSlash(rel)
-}
-
-// moduleVersion is the version of a module linked into this program.
-func moduleVersion(path string) string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, m := range bi.Deps {
-		if m.Path == path {
-			if m.Replace != nil {
-				return m.Replace.Version
-			}
-			return m.Version
-		}
-	}
-	return ""
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +45,7 @@ func (r *Report) WriteSARIF(w io.Writer) error {
 func sarifRunOf(scanner string, fs []Finding) *sarif.Run {
 	tool := sarifTools[scanner]
 	driver := sarif.NewDriver(scanner)
-	if v := moduleVersion(tool.module); v != "" {
+	if v := sariflog.ModuleVersion(tool.module); v != "" {
 		driver.WithVersion(v)
 	}
 	if tool.uri != "" {
@@ -176,21 +175,4 @@ var securitySeverity = map[string]string{"CRITICAL": "9.5", "HIGH": "8.0", "MEDI
 func isAbsURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.IsAbs() && u.Host != ""
-}
-
-// moduleVersion is the version of a module linked into this program.
-func moduleVersion(path string) string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, m := range bi.Deps {
-		if m.Path == path {
-			if m.Replace != nil {
-				return m.Replace.Version
-			}
-			return m.Version
-		}
-	}
-	return ""
 }
