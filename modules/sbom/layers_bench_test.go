@@ -2,12 +2,11 @@ package sbom
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/pavedhq/paved/internal/testtools/cputime"
 	"github.com/pavedhq/paved/modules/build"
 )
 
@@ -28,28 +27,13 @@ func BenchmarkImageLayers(b *testing.B) {
 		img  v1.Image
 	}{{"image", exampleImage(b, amd64)}, {"base", base}} {
 		b.Run(bb.name, func(b *testing.B) {
-			start := cpuTime(b)
+			start := cputime.Used(b)
 			for b.Loop() {
 				if _, err := Image(ctx, bb.img, exampleRef, b.TempDir()); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((cpuTime(b)-start).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Used(b)-start).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
-}
-
-// cpuTime is the user and system time of this process and of the children
-// it has waited for.
-func cpuTime(t testing.TB) time.Duration {
-	t.Helper()
-	var total time.Duration
-	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(who, &ru); err != nil {
-			t.Fatal(err)
-		}
-		total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	return total
 }

@@ -7,10 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/pavedhq/paved/internal/testtools/cputime"
 	"github.com/pavedhq/paved/modules/build"
 )
 
@@ -40,7 +39,7 @@ func BenchmarkRunExample(b *testing.B) {
 		opts.LayerCacheDir = bb.layers
 		b.Run(bb.name, func(b *testing.B) {
 			var ge *GateError
-			start := cpuTime(b)
+			start := cputime.Used(b)
 			for b.Loop() {
 				if _, err := Run(ctx, bb.in, opts); !errors.As(err, &ge) {
 					b.Fatalf("Run: %v, want the gate to fail on %s", err, critCVE)
@@ -48,7 +47,7 @@ func BenchmarkRunExample(b *testing.B) {
 			}
 			// CPU time (this process and the go commands it waited
 			// for) says more than wall time on a shared machine.
-			b.ReportMetric((cpuTime(b)-start).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Used(b)-start).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }
@@ -82,19 +81,4 @@ func copyService(t testing.TB, src string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// cpuTime is the user and system time of this process and of the children
-// it has waited for.
-func cpuTime(t testing.TB) time.Duration {
-	t.Helper()
-	var total time.Duration
-	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(who, &ru); err != nil {
-			t.Fatal(err)
-		}
-		total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	return total
 }
