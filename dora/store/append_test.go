@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -70,16 +69,11 @@ func b2i(b bool) int {
 func TestNoUnreadIndexes(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		_, dsn := open(t, b)
-		driver, q := "sqlite", `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name`
+		q := `SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name`
 		if strings.HasPrefix(dsn, "postgres://") {
-			driver, q = "pgx", `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' ORDER BY indexname`
+			q = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' ORDER BY indexname`
 		}
-		db, err := sql.Open(driver, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		rows, err := db.Query(q)
+		rows, err := openSQL(t, dsn).Query(q)
 		if err != nil {
 			t.Fatal(err)
 		}

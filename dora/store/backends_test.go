@@ -71,6 +71,22 @@ func open(t *testing.T, b backend) (*store.Store, string) {
 	return st, dsn
 }
 
+// openSQL opens the database dsn names with database/sql, for a test to
+// read the rows the store wrote; it closes when t ends.
+func openSQL(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	driver := "sqlite"
+	if strings.HasPrefix(dsn, "postgres://") {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // forEach runs f against each backend as a subtest.
 func forEach(t *testing.T, f func(t *testing.T, b backend)) {
 	for _, b := range backends {

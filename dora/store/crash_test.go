@@ -3,7 +3,6 @@ package store_test
 import (
 	"bufio"
 	"bytes"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -124,15 +123,8 @@ func TestKillDuringIngest(t *testing.T) {
 		// Restart on the same database and read what survived.
 		c = startCollector(t, bin, dsn)
 		count := func(table, where string) map[string]int {
-			driver := "sqlite"
-			if strings.HasPrefix(dsn, "postgres://") {
-				driver = "pgx"
-			}
-			db, err := sql.Open(driver, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openSQL(t, dsn)
+			defer db.Close() // count runs while the collector writes on
 			rows, err := db.Query("SELECT " + where + " FROM " + table)
 			if err != nil {
 				t.Fatal(err)

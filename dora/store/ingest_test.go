@@ -3,7 +3,6 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,15 +21,7 @@ import (
 // nothing.
 func snapshot(t *testing.T, dsn string) []string {
 	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres://") {
-		driver = "pgx"
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQL(t, dsn)
 	var out []string
 	for _, table := range []string{"events", "deployments", "changes", "incidents"} {
 		rows, err := db.Query("SELECT * FROM " + table)

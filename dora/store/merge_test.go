@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,15 +42,7 @@ var mergeQuery = dora.Query{From: at("2025-03-03 00:00"), To: at("2025-03-10 00:
 // derived is the changes and incidents rows, one line each, by service.
 func derived(t *testing.T, dsn string) map[string][]string {
 	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres://") {
-		driver = "pgx"
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQL(t, dsn)
 	clock := func(v sql.NullInt64) string {
 		if !v.Valid {
 			return "-"
