@@ -79,3 +79,21 @@ func wheelhouse(t *testing.T, py Interpreter, pkgs map[string][2]string) string 
 func pipEnv(dir string) []string {
 	return append(os.Environ(), "PIP_NO_INDEX=1", "PIP_FIND_LINKS="+dir, "PIP_NO_CACHE_DIR=1")
 }
+
+// addSeeds adds each file matching pattern in testdata/dir to f's seed
+// corpus; a pattern that matches nothing fails, so no fuzz test loses its
+// seeds to a renamed folder.
+func addSeeds(f *testing.F, dir, pattern string) {
+	f.Helper()
+	seeds, err := filepath.Glob(filepath.Join("testdata", dir, pattern))
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seeds in testdata/%s/%s: %v", dir, pattern, err)
+	}
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+}

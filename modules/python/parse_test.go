@@ -45,14 +45,7 @@ func TestParseJUnit(t *testing.T) {
 }
 
 func FuzzParseCoverage(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "cobertura", "*.xml"))
-	for _, s := range seeds {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
-	}
+	addSeeds(f, "cobertura", "*.xml")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseCoverage(strings.NewReader(s))
 		if err != nil {
@@ -65,14 +58,7 @@ func FuzzParseCoverage(f *testing.F) {
 }
 
 func FuzzParseJUnit(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "junit", "*.xml"))
-	for _, s := range seeds {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
-	}
+	addSeeds(f, "junit", "*.xml")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseJUnit(strings.NewReader(s))
 		if err != nil {

@@ -2,8 +2,6 @@ package python
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,14 +65,7 @@ func TestParseRequirementsRefusesWhatIsNotPinned(t *testing.T) {
 }
 
 func FuzzParseRequirements(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "requirements", "*.txt"))
-	for _, s := range seeds {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
-	}
+	addSeeds(f, "requirements", "*.txt")
 	f.Fuzz(func(t *testing.T, s string) {
 		reqs, err := ParseRequirements("r.txt", strings.NewReader(s))
 		if err != nil {
