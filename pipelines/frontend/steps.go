@@ -41,16 +41,10 @@ var _ runner.Keyed = (*buildStep)(nil)
 func (s *buildStep) Name() string { return "build" }
 
 func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
-	k, err := s.key(ctx, "frontend-build/v1")
+	k, err := nodestep.ImageKey(ctx, s.key, "frontend-build/v1", s.assembly.Base)
 	if err != nil {
 		return "", err
 	}
-	a := s.assembly
-	base, err := build.CacheKey(ctx, a.Base)
-	if err != nil {
-		return "", fmt.Errorf("resolving base image %s: %w", a.Base.Name(), err)
-	}
-	k.String("base", base)
 	gv, err := goVersion()
 	if err != nil {
 		return "", err
@@ -61,32 +55,22 @@ func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 		return "", err
 	}
 	k.JSON("server", src)
-	k.JSON("assembly", struct {
-		Platforms   []v1.Platform
-		Created     string
-		Annotations map[string]string
-		Env         []string
-		WorkingDir  string
-	}{a.Platforms, a.Created.UTC().String(), a.Annotations, a.Env, a.WorkingDir})
-	return k.Sum(), nil
+	return nodestep.AssemblyKey(k, s.assembly).Sum(), nil
 }
 
 func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
 	p := s.proj
 	var out bytes.Buffer
-	if _, err := os.Stat(filepath.Join(p.Dir, "node_modules")); err != nil {
-		if err := p.Install(ctx, &out); err != nil {
-			return nil, fmt.Errorf("%w\n%s", err, nodestep.Tail(&out))
-		}
+	if err := nodestep.Installed(ctx, p, &out); err != nil {
+		return nil, err
 	}
 	dist := filepath.Join(p.Dir, OutDir)
 	// Files an earlier build left must not reach the image.
 	if err := os.RemoveAll(dist); err != nil {
 		return nil, err
 	}
-	out.Reset()
-	if err := p.Script(ctx, &out, nil, "build"); err != nil {
-		return nil, fmt.Errorf("build: %w\n%s", err, nodestep.Tail(&out))
+	if err := nodestep.Script(ctx, p, &out, "build"); err != nil {
+		return nil, err
 	}
 	if !regular(filepath.Join(dist, static.Index)) {
 		return nil, fmt.Errorf("the build wrote no %s/%s: frontend serves %s/ (Vite's default; set your bundler's output directory to it)", OutDir, static.Index, OutDir)

@@ -51,9 +51,8 @@ func (s *Test) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error
 		return nil, fmt.Errorf("%w\n%s", err, Tail(&out))
 	}
 	if p.HasScript("lint") {
-		out.Reset()
-		if err := p.Script(ctx, &out, nil, "lint"); err != nil {
-			return nil, fmt.Errorf("lint: %w\n%s", err, Tail(&out))
+		if err := Script(ctx, p, &out, "lint"); err != nil {
+			return nil, err
 		}
 	}
 	out.Reset()

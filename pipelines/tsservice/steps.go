@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/pavedhq/paved/modules/build"
 	"github.com/pavedhq/paved/modules/node"
 	"github.com/pavedhq/paved/pipelines/goservice"
@@ -37,16 +35,10 @@ var _ runner.Keyed = (*buildStep)(nil)
 func (s *buildStep) Name() string { return "build" }
 
 func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
-	k, err := s.key(ctx, "ts-build/v1")
+	k, err := nodestep.ImageKey(ctx, s.key, "ts-build/v1", s.assembly.Base)
 	if err != nil {
 		return "", err
 	}
-	a := s.assembly
-	base, err := build.CacheKey(ctx, a.Base)
-	if err != nil {
-		return "", fmt.Errorf("resolving base image %s: %w", a.Base.Name(), err)
-	}
-	k.String("base", base)
 	if s.hostNode != "" {
 		// The node laid into the image: its bytes, not only its version.
 		if err := k.Dir("hostNode", filepath.Dir(s.hostNode), func(rel string, d fs.DirEntry) bool {
@@ -55,28 +47,18 @@ func (s *buildStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 			return "", err
 		}
 	}
-	k.JSON("assembly", struct {
-		Platforms   []v1.Platform
-		Created     string
-		Annotations map[string]string
-		Env         []string
-		WorkingDir  string
-	}{a.Platforms, a.Created.UTC().String(), a.Annotations, a.Env, a.WorkingDir})
-	return k.Sum(), nil
+	return nodestep.AssemblyKey(k, s.assembly.Assembly).Sum(), nil
 }
 
 func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, error) {
 	p := s.proj
 	var out bytes.Buffer
-	if _, err := os.Stat(filepath.Join(p.Dir, "node_modules")); err != nil {
-		if err := p.Install(ctx, &out); err != nil {
-			return nil, fmt.Errorf("%w\n%s", err, nodestep.Tail(&out))
-		}
+	if err := nodestep.Installed(ctx, p, &out); err != nil {
+		return nil, err
 	}
 	if p.HasScript("build") {
-		out.Reset()
-		if err := p.Script(ctx, &out, nil, "build"); err != nil {
-			return nil, fmt.Errorf("build: %w\n%s", err, nodestep.Tail(&out))
+		if err := nodestep.Script(ctx, p, &out, "build"); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := os.Stat(filepath.Join(p.Dir, filepath.FromSlash(p.Package.Main))); err != nil {
