@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks paved against ko, and the whole go-service golden path against
-# the reference CLIs (go, ko, crane, syft, trivy, govulncheck, cosign), on the
+# the reference CLIs (go, staticcheck, gosec, ko, crane, syft, trivy,
+# govulncheck, cosign), on the
 # example service, with a throwaway registry on loopback so no tool touches
 # the network.
 #
-#   bench/run.sh                          # 5 rounds
-#   BENCH_ROUNDS=3 bench/run.sh           # fewer rounds, quicker
+#   bench/run.sh                          # 3 rounds, alternating; medians and spread
+#   BENCH_ROUNDS=5 bench/run.sh           # more rounds, steadier medians
 #   BENCH_ONLY=reference bench/run.sh     # only go-service vs the reference CLIs
 #   BENCH_ONLY=basic bench/run.sh         # only build vs ko, warm vs cold, version
 #
@@ -65,14 +66,19 @@ if [[ "$only" != basic ]]; then
   v_syft="$(version github.com/anchore/syft)"
   v_trivy="$(version github.com/aquasecurity/trivy)"
   v_vuln="$(version golang.org/x/vuln)"
+  v_staticcheck="$(version honnef.co/go/tools)"
+  v_gosec="$(version github.com/securego/gosec/v2)"
   crane="$(tool crane github.com/google/go-containerregistry/cmd/crane "$v_crane")"
   cosign="$(tool cosign github.com/sigstore/cosign/v3/cmd/cosign "$v_cosign")"
   syft="$(tool syft github.com/anchore/syft/cmd/syft "$v_syft")"
   trivy="$(tool trivy github.com/aquasecurity/trivy/cmd/trivy "$v_trivy" jsonv2)"
   govulncheck="$(tool govulncheck golang.org/x/vuln/cmd/govulncheck "$v_vuln")"
+  staticcheck="$(tool staticcheck honnef.co/go/tools/cmd/staticcheck "$v_staticcheck")"
+  gosec="$(tool gosec github.com/securego/gosec/v2/cmd/gosec "$v_gosec")"
   tool_flags+=(
     -crane "$crane" -cosign "$cosign" -syft "$syft" -trivy "$trivy" -govulncheck "$govulncheck"
-    -tool-versions "crane $v_crane · cosign $v_cosign · syft $v_syft · trivy $v_trivy (GOEXPERIMENT=jsonv2) · govulncheck $v_vuln"
+    -staticcheck "$staticcheck" -gosec "$gosec"
+    -tool-versions "crane $v_crane · cosign $v_cosign · syft $v_syft · trivy $v_trivy (GOEXPERIMENT=jsonv2) · govulncheck $v_vuln · staticcheck $v_staticcheck · gosec $v_gosec"
   )
 fi
 command -v docker-registry >/dev/null || {
@@ -149,6 +155,6 @@ go run ./bench/driver \
   -registry "$registry" \
   -source examples/go-service \
   -work "$work" \
-  -rounds "${BENCH_ROUNDS:-5}" \
+  -rounds "${BENCH_ROUNDS:-3}" \
   -version-runs "${BENCH_VERSION_RUNS:-50}" \
   -out bench/results.md

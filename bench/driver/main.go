@@ -50,8 +50,8 @@ type config struct {
 	only        string // "" (everything), "reference" or "basic"
 
 	// The reference CLIs of the golden-path comparison.
-	cosign, syft, trivy, govulncheck, crane string
-	toolVersions                            string // as the results name them
+	cosign, syft, trivy, govulncheck, crane, staticcheck, gosec string
+	toolVersions                                                string // as the results name them
 
 	base string // the base image both ko and paved build on, set by run
 }
@@ -65,7 +65,7 @@ func main() {
 	flag.StringVar(&c.source, "source", "examples/go-service", "service to build")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new temporary one)")
 	flag.StringVar(&c.out, "out", "", "also write the markdown results to this file")
-	flag.IntVar(&c.rounds, "rounds", 5, "rounds of each comparison")
+	flag.IntVar(&c.rounds, "rounds", 3, "rounds of each comparison")
 	flag.IntVar(&c.versionRuns, "version-runs", 50, "runs of paved version")
 	flag.StringVar(&c.only, "only", "", `run only "reference" (go-service vs the reference CLIs) or "basic" (build vs ko, warm vs cold, version)`)
 	flag.StringVar(&c.cosign, "cosign", "cosign", "cosign binary, for the reference CLIs")
@@ -73,6 +73,8 @@ func main() {
 	flag.StringVar(&c.trivy, "trivy", "trivy", "trivy binary, for the reference CLIs")
 	flag.StringVar(&c.govulncheck, "govulncheck", "govulncheck", "govulncheck binary, for the reference CLIs")
 	flag.StringVar(&c.crane, "crane", "crane", "crane binary, for the reference CLIs")
+	flag.StringVar(&c.staticcheck, "staticcheck", "staticcheck", "staticcheck binary, for the reference CLIs")
+	flag.StringVar(&c.gosec, "gosec", "gosec", "gosec binary, for the reference CLIs")
 	flag.StringVar(&c.toolVersions, "tool-versions", "", "versions of the reference CLIs, for the results")
 	flag.Parse()
 	if c.paved == "" || c.registry == "" || c.rounds < 1 || c.versionRuns < 1 ||

@@ -1,8 +1,8 @@
 package main
 
 // The whole go-service golden path against the reference CLIs doing the same
-// work one after another: go vet and go test, ko build, syft, trivy and
-// govulncheck, cosign sign and cosign attest. Two scenarios: an empty Go
+// work one after another: go vet and go test, staticcheck and gosec, ko
+// build, syft, trivy and govulncheck, cosign sign and cosign attest. Two scenarios: an empty Go
 // build cache, and a warm one after a one-line change of the source.
 
 import (
@@ -204,7 +204,7 @@ func runSide(ctx context.Context, c config, r *results, scenario, side string, s
 			r.fail(fmt.Sprintf("%s %s: paved step %s was cached, but the source changed", scenario, label, st.Name))
 		}
 	}
-	for _, want := range []string{"test", "build", "sbom", "scan", "publish", "sign", "attest"} {
+	for _, want := range []string{"test", "lint", "build", "sbom", "scan", "publish", "sign", "attest"} {
 		if !slices.Contains(names, want) {
 			r.fail(fmt.Sprintf("%s %s: paved ran no %s step (ran %s)", scenario, label, want, strings.Join(names, ", ")))
 		}
@@ -252,7 +252,29 @@ func referenceSide(ctx context.Context, c config, s vsSide, key string) (refRun,
 	if _, err := step("go test -cover", command{argv: []string{"go", "test", "-cover", "./..."}}); err != nil {
 		return rr, err
 	}
-	m, err := step("ko build", command{
+	// The lint step's work: staticcheck and gosec with paved's defaults,
+	// on the packages without their tests (paved loads them so), SARIF
+	// out as paved writes it. Either exits 0 with findings here; the
+	// output is checked below, untimed.
+	m, err := step("staticcheck", command{argv: []string{c.staticcheck, "-tests=false", "-f", "sarif", "./..."}})
+	if err != nil {
+		return rr, err
+	}
+	lintOut := map[string]string{"staticcheck": filepath.Join(s.out, "staticcheck.sarif"), "gosec": filepath.Join(s.out, "gosec.sarif")}
+	if err := os.WriteFile(lintOut["staticcheck"], []byte(m.stdout), 0o644); err != nil {
+		return rr, err
+	}
+	if _, err := step("gosec", command{argv: []string{c.gosec, "-nosec", "-exclude-generated", "-no-fail", "-quiet",
+		"-fmt", "sarif", "-out", lintOut["gosec"], "./..."}}); err != nil {
+		return rr, err
+	}
+	for tool, f := range lintOut {
+		if err := checkSARIF(f); err != nil {
+			return rr, fmt.Errorf("reference: %s: %w", tool, err)
+		}
+	}
+
+	m, err = step("ko build", command{
 		argv: []string{c.ko, "build", "--bare", "--platform=" + platformFlag, "--sbom=none", "./"},
 		env:  []string{"KO_DOCKER_REPO=" + s.repo, "KO_DEFAULTBASEIMAGE=" + c.base},
 	})
@@ -422,6 +444,26 @@ func checkReference(ctx context.Context, index string, manifests map[string]stri
 		if len(m.Layers) != layers {
 			return fmt.Errorf("reference: %s has %d layers, want %d", t, len(m.Layers), layers)
 		}
+	}
+	return nil
+}
+
+// checkSARIF makes sure a linter wrote a SARIF log with a run: with
+// findings not failing the command, a log is what says it did the work.
+func checkSARIF(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var log struct {
+		Version string            `json:"version"`
+		Runs    []json.RawMessage `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &log); err != nil {
+		return fmt.Errorf("%s: not SARIF: %w", filepath.Base(path), err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) == 0 {
+		return fmt.Errorf("%s: SARIF version %q with %d runs, want 2.1.0 with a run", filepath.Base(path), log.Version, len(log.Runs))
 	}
 	return nil
 }

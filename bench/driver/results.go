@@ -86,11 +86,29 @@ func median(d []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func minimum(d []time.Duration) time.Duration {
+// spread is the range of d, "min–max".
+func spread(d []time.Duration) string {
 	if len(d) == 0 {
-		return 0
+		return "none"
 	}
-	return slices.Min(d)
+	return fmt.Sprintf("%.2f–%.2f s", slices.Min(d).Seconds(), slices.Max(d).Seconds())
+}
+
+// spreadRow is the range of paved's and the reference's times over the
+// rounds, and of the ratios within each round (the two sides of a round
+// ran one after the other, so a busier machine weighs on both).
+func spreadRow(title string, paved, ref []time.Duration, refName string) []string {
+	var ratios []float64
+	for i := range min(len(paved), len(ref)) {
+		if ref[i] > 0 {
+			ratios = append(ratios, paved[i].Seconds()/ref[i].Seconds())
+		}
+	}
+	ratio := ""
+	if len(ratios) > 0 {
+		ratio = fmt.Sprintf("%.2f–%.2f×", slices.Min(ratios), slices.Max(ratios))
+	}
+	return []string{title, spread(paved), refName + " " + spread(ref), ratio, "", ""}
 }
 
 func totals(rs []refRun) []time.Duration {
@@ -166,14 +184,13 @@ func (r *results) markdown() string {
 	if basic {
 		pb, kb := median(walls(r.pavedBuild)), median(walls(r.koBuild))
 		row(ratioRow("build linux/amd64+arm64, median", pb, kb, "ko", buildTarget)...)
-		row(ratioRow("build linux/amd64+arm64, min", minimum(walls(r.pavedBuild)), minimum(walls(r.koBuild)), "ko", 0)...)
+		row(spreadRow("build linux/amd64+arm64, spread (min–max)", walls(r.pavedBuild), walls(r.koBuild), "ko")...)
 
 		cold, warm := median(walls(r.coldRun)), median(walls(r.warmRun))
 		pct := 100 * warm.Seconds() / cold.Seconds()
 		row("run go-service, warm cache, median", "warm "+secs(warm), "cold "+secs(cold), fmt.Sprintf("%.2f %%", pct),
 			fmt.Sprintf("≤ %.0f %% of cold", warmTarget), verdict(pct <= warmTarget, fmt.Sprintf("%.2f points", pct-warmTarget)))
-		cm, wm := minimum(walls(r.coldRun)), minimum(walls(r.warmRun))
-		row("run go-service, warm cache, min", "warm "+secs(wm), "cold "+secs(cm), fmt.Sprintf("%.2f %%", 100*wm.Seconds()/cm.Seconds()), "", "")
+		row("run go-service, warm cache, spread (min–max)", "warm "+spread(walls(r.warmRun)), "cold "+spread(walls(r.coldRun)), "", "", "")
 
 		row(fmt.Sprintf("paved version, median of %d", len(r.version)), millis(v), "", "", "< 50 ms",
 			verdict(v < versionTarget, millis(v-versionTarget)))
@@ -202,7 +219,7 @@ func (r *results) markdown() string {
 		} {
 			pw, rt := walls(r.vsPaved[sc.key]), totals(r.vsRef[sc.key])
 			row(ratioRow(sc.title+", median", median(pw), median(rt), "CLIs", sc.target)...)
-			row(ratioRow(sc.title+", min", minimum(pw), minimum(rt), "CLIs", 0)...)
+			row(spreadRow(sc.title+", spread (min–max)", pw, rt, "CLIs")...)
 		}
 		var peak, refPeak int64
 		for _, ms := range r.vsPaved {
@@ -219,8 +236,9 @@ func (r *results) markdown() string {
 			verdict(peak < memoryTarget, mib(peak-memoryTarget)))
 	}
 
-	p("\nRatios are of medians (build: paved/ko; run: warm/cold; go-service vs reference CLIs: paved/CLIs, the CLIs' time being the sum of their commands run one after another). " +
-		"Peak RSS is ru_maxrss: the largest single process of the run, paved or a process it started (go, the worker); for the CLIs, the largest of their commands.\n")
+	p("\nRatios are of medians (build: paved/ko; run: warm/cold; go-service vs reference CLIs: paved/CLIs, the CLIs' time being the sum of their commands run one after another); "+
+		"spread rows give the fastest and slowest of the %d rounds, and the lowest and highest ratio within a round. "+
+		"Peak RSS is ru_maxrss: the largest single process of the run, paved or a process it started (go, the worker); for the CLIs, the largest of their commands.\n", n)
 
 	if basic {
 		p("\n## Digests\n\n")
@@ -240,7 +258,7 @@ func (r *results) markdown() string {
 	if vs {
 		p("\n## go-service vs reference CLIs: where the time goes\n\n")
 		p("Medians. The CLIs run one after another, so their wall clock is the sum of their commands. paved's steps overlap " +
-			"(test ‖ build, then sbom ‖ scan, publish, then sign ‖ attest), so its step durations add up to more than its wall clock. " +
+			"(test ‖ lint ‖ build, then sbom ‖ scan, publish, then sign ‖ attest), so its step durations add up to more than its wall clock. " +
 			"`crane manifest` counts as attestation work: only the attestations need the platform digests. " +
 			"CPU time is user and system time of the processes and all they started (from wait4): unlike wall clock, other load on the machine barely changes it.\n\n")
 		row("work", "CLIs, empty Go cache", "paved, empty Go cache", "CLIs, warm, one-line change", "paved, warm, one-line change")
@@ -336,6 +354,7 @@ var workGroups = []struct {
 	steps []string
 }{
 	{"test", []string{"test"}},
+	{"lint", []string{"lint"}},
 	{"build + publish", []string{"build", "publish"}},
 	{"sbom", []string{"sbom"}},
 	{"scan", []string{"scan"}},
@@ -348,6 +367,8 @@ func counterpart(cmd string) string {
 	switch {
 	case strings.HasPrefix(cmd, "go "):
 		return "test"
+	case cmd == "staticcheck", cmd == "gosec":
+		return "lint"
 	case strings.HasPrefix(cmd, "ko "):
 		return "build + publish"
 	case strings.HasPrefix(cmd, "syft "):
