@@ -295,15 +295,8 @@ func TestFrontendCoverageGate(t *testing.T) {
 func TestFrontendVulnerableDependency(t *testing.T) {
 	npmInstalled(t)
 	src := copyFrontend(t)
-	db := t.TempDir()
-	list := filepath.Join(t.TempDir(), "advisories.json")
-	if err := os.WriteFile(list, []byte(`[{"id":"CVE-2099-5152","ecosystem":"npm","module":"escape-html","affected":"<1.0.4","fixed":"1.0.4",
-		"severity":"CRITICAL","title":"escape-html: invented advisory for paved's tests"}]`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(vulndbBin, "-o", db, "-advisories", list).CombinedOutput(); err != nil {
-		t.Fatalf("vulndb: %v\n%s", err, out)
-	}
+	db := advisoryDB(t, `[{"id":"CVE-2099-5152","ecosystem":"npm","module":"escape-html","affected":"<1.0.4","fixed":"1.0.4",
+		"severity":"CRITICAL","title":"escape-html: invented advisory for paved's tests"}]`)
 	r := paved(t, offline, "run", "frontend", "--source", src, "--cache-dir", t.TempDir(), "--vuln-db", db)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)

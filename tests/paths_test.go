@@ -111,6 +111,44 @@ func blobProxy(t *testing.T, reg string) (string, *uploads) {
 	return strings.TrimPrefix(srv.URL, "http://"), u
 }
 
+// runToRegistry readies runs of the golden path named path on src to
+// repo in sg's registry, through a blobProxy that counts the uploads, on
+// base for this machine's platform, signed with sg's key; the runs share
+// one step cache and write the report at report. run fails the test
+// unless paved succeeds.
+func runToRegistry(t *testing.T, sg signer, env []string, path, src, base, repo string) (run func() result, report string, up *uploads) {
+	t.Helper()
+	proxy, up := blobProxy(t, sg.registry)
+	cache := t.TempDir()
+	report = filepath.Join(t.TempDir(), "report.json")
+	env = append(env[:len(env):len(env)], "COSIGN_PASSWORD="+keyPassword)
+	run = func() result {
+		t.Helper()
+		r := paved(t, env, "run", path, "--source", src, "--image", proxy+"/"+repo,
+			"--base", base, "--platform", hostPlatform(), "--key", sg.key, "--cache-dir", cache, "--report", report)
+		if r.code != 0 {
+			t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
+		}
+		return r
+	}
+	return run, report, up
+}
+
+// advisoryDB is an offline vulnerability database of the demo set and
+// advisories, a JSON list of invented advisories as the vulndb program
+// reads them.
+func advisoryDB(t *testing.T, advisories string) string {
+	t.Helper()
+	db, list := t.TempDir(), filepath.Join(t.TempDir(), "advisories.json")
+	if err := os.WriteFile(list, []byte(advisories), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(vulndbBin, "-o", db, "-advisories", list).CombinedOutput(); err != nil {
+		t.Fatalf("vulndb: %v\n%s", err, out)
+	}
+	return db
+}
+
 // pulledImage is the one image of the index ref names by digest.
 func pulledImage(t *testing.T, ref string) v1.Image {
 	t.Helper()

@@ -103,21 +103,8 @@ func TestPythonBatchToRegistry(t *testing.T) {
 	sg := newSigner(t)
 	src := copyPythonExample(t)
 	base := pythonBase(t)
-	key := sg.key
-	proxy, up := blobProxy(t, sg.registry)
-	repo := proxy + "/data/nightly-report"
-	cache := t.TempDir()
-	report := filepath.Join(t.TempDir(), "report.json")
-	run := func() string {
-		t.Helper()
-		r := paved(t, append(env, "COSIGN_PASSWORD="+keyPassword), "run", "python-batch", "--source", src, "--image", repo,
-			"--base", base, "--platform", hostPlatform(), "--key", key, "--cache-dir", cache, "--report", report)
-		if r.code != 0 {
-			t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
-		}
-		return r.lastLine()
-	}
-	ref := run()
+	run, report, up := runToRegistry(t, sg, env, "python-batch", src, base, "data/nightly-report")
+	ref := run().lastLine()
 	up.take()
 
 	sg.verify(t, ref)
@@ -194,7 +181,7 @@ func TestPythonBatchToRegistry(t *testing.T) {
 	})
 	t.Run("a one-line change uploads only the job's layer", func(t *testing.T) {
 		replaceInFile(t, filepath.Join(src, "job", "report.py"), "# The day's orders;", "# Today's orders;")
-		ref2 := run()
+		ref2 := run().lastLine()
 		if ref2 == ref {
 			t.Fatal("the change did not change the image")
 		}
@@ -223,13 +210,8 @@ func TestPythonBatchToRegistry(t *testing.T) {
 // with a fix, for the toml version the example pins.
 func pythonVulnDB(t *testing.T) string {
 	t.Helper()
-	dir, list := t.TempDir(), filepath.Join(t.TempDir(), "advisories.json")
-	os.WriteFile(list, []byte(`[{"id":"CVE-2099-5151","ecosystem":"pip","module":"toml","affected":"<0.10.3","fixed":"0.10.3",
-		"severity":"CRITICAL","title":"toml: invented advisory for paved's tests"}]`), 0o644)
-	if out, err := exec.Command(vulndbBin, "-o", dir, "-advisories", list).CombinedOutput(); err != nil {
-		t.Fatalf("vulndb: %v\n%s", err, out)
-	}
-	return dir
+	return advisoryDB(t, `[{"id":"CVE-2099-5151","ecosystem":"pip","module":"toml","affected":"<0.10.3","fixed":"0.10.3",
+		"severity":"CRITICAL","title":"toml: invented advisory for paved's tests"}]`)
 }
 
 // A held vulnerable Python package fails the scan gate, offline, and

@@ -72,20 +72,7 @@ func TestTSServiceToRegistry(t *testing.T) {
 	sg := newSigner(t)
 	src := copyTSExample(t)
 	base := nodeBase(t)
-	key := sg.key
-	proxy, up := blobProxy(t, sg.registry)
-	repo := proxy + "/team/ts-service"
-	cache := t.TempDir()
-	report := filepath.Join(t.TempDir(), "report.json")
-	run := func() result {
-		t.Helper()
-		r := paved(t, []string{"COSIGN_PASSWORD=" + keyPassword}, "run", "ts-service", "--source", src, "--image", repo,
-			"--base", base, "--platform", hostPlatform(), "--key", key, "--cache-dir", cache, "--report", report)
-		if r.code != 0 {
-			t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
-		}
-		return r
-	}
+	run, report, up := runToRegistry(t, sg, nil, "ts-service", src, base, "team/ts-service")
 	ref := run().lastLine()
 	firstUploads := up.take()
 
@@ -283,13 +270,8 @@ func TestTSServiceCoverageGate(t *testing.T) {
 // is published.
 func TestTSServiceVulnerableDependency(t *testing.T) {
 	src := copyTSExample(t)
-	db := t.TempDir()
-	list := filepath.Join(t.TempDir(), "advisories.json")
-	os.WriteFile(list, []byte(`[{"id":"CVE-2099-5151","ecosystem":"npm","module":"uuid","affected":"<11.1.2","fixed":"11.1.2",
-		"severity":"CRITICAL","title":"uuid: invented advisory for paved's tests"}]`), 0o644)
-	if out, err := exec.Command(vulndbBin, "-o", db, "-advisories", list).CombinedOutput(); err != nil {
-		t.Fatalf("vulndb: %v\n%s", err, out)
-	}
+	db := advisoryDB(t, `[{"id":"CVE-2099-5151","ecosystem":"npm","module":"uuid","affected":"<11.1.2","fixed":"11.1.2",
+		"severity":"CRITICAL","title":"uuid: invented advisory for paved's tests"}]`)
 	r := paved(t, nil, "run", "ts-service", "--source", src, "--cache-dir", t.TempDir(), "--vuln-db", db)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
