@@ -264,7 +264,8 @@ func referenceSide(ctx context.Context, c config, s vsSide, key string) (refRun,
 	if err := os.WriteFile(lintOut["staticcheck"], []byte(m.stdout), 0o644); err != nil {
 		return rr, err
 	}
-	if _, err := step("gosec", command{argv: []string{c.gosec, "-nosec", "-exclude-generated", "-no-fail", "-quiet",
+	// Not -quiet: with it, gosec writes no log when it finds nothing.
+	if _, err := step("gosec", command{argv: []string{c.gosec, "-nosec", "-exclude-generated", "-no-fail",
 		"-fmt", "sarif", "-out", lintOut["gosec"], "./..."}}); err != nil {
 		return rr, err
 	}
