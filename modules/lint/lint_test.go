@@ -362,6 +362,16 @@ func TestStaticcheckCache(t *testing.T) {
 			t.Fatalf("SA4006: %+v", fs)
 		}
 	}
+	// The same module elsewhere (another checkout) is served from the
+	// cache, at its own files.
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(mod, moved); err != nil {
+		t.Fatal(err)
+	}
+	mod = moved
+	if fs := sa4006(); len(fs) != 1 || fs[0].File != "main.go" || fs[0].Line != sa4006Ln {
+		t.Fatalf("SA4006 in the moved module: %+v", fs)
+	}
 	if fi, err := os.Stat(cache); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("the cache directory: %v, %v", fi, err)
 	}

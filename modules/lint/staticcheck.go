@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 	// As lintcmd does: an object unused in one variant of a package but
 	// used in another (its tests) is used.
 	type objKey struct {
-		pkg, file  string
+		pkg, base  string
 		line       int
 		name, kind string
 	}
@@ -110,6 +111,7 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 		if err != nil {
 			return nil, fmt.Errorf("staticcheck on %s: %w", res.Package.PkgPath, err)
 		}
+		here := relocate(res.Package.GoFiles, res.Package.CompiledGoFiles, res.Package.OtherFiles)
 		for _, d := range data.Diagnostics {
 			a := byID[d.Category]
 			if a == nil || !on[d.Category] {
@@ -117,13 +119,13 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 				continue
 			}
 			f := Finding{Tool: Staticcheck, Rule: d.Category, Severity: staticcheckSeverity(a.Doc.Severity), URL: a.Analyzer.URL, Title: a.Doc.Title}
-			if x, ok := at(f, dir, d.Position); ok {
+			if x, ok := at(f, dir, here(d.Position)); ok {
 				x.Message = d.Message
 				fs = append(fs, x)
 			}
 		}
 		for _, obj := range data.Unused.Used {
-			used[objKey{res.Package.PkgPath, obj.Position.Filename, obj.Position.Line, obj.Name, obj.Kind}] = true
+			used[objKey{res.Package.PkgPath, filepath.Base(obj.Position.Filename), obj.Position.Line, obj.Name, obj.Kind}] = true
 		}
 		if !on[unusedRule] {
 			continue
@@ -131,10 +133,10 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 		a := byID[unusedRule]
 		for _, obj := range data.Unused.Unused {
 			f := Finding{Tool: Staticcheck, Rule: unusedRule, Severity: staticcheckSeverity(a.Doc.Severity), URL: a.Analyzer.URL, Title: a.Doc.Title}
-			if x, ok := at(f, dir, obj.DisplayPosition); ok {
+			if x, ok := at(f, dir, here(obj.DisplayPosition)); ok {
 				x.Message = fmt.Sprintf("%s %s is unused", obj.Kind, obj.Name)
 				unuseds = append(unuseds, x)
-				unusedKeys = append(unusedKeys, objKey{res.Package.PkgPath, obj.Position.Filename, obj.Position.Line, obj.Name, obj.Kind})
+				unusedKeys = append(unusedKeys, objKey{res.Package.PkgPath, filepath.Base(obj.Position.Filename), obj.Position.Line, obj.Name, obj.Kind})
 			}
 		}
 	}
@@ -144,6 +146,29 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 		}
 	}
 	return fs, nil
+}
+
+// relocate returns a function that moves a position in a file of the
+// package, as cached, to that file where it is now. staticcheck keys a
+// package on Go's build ID, which under -trimpath does not depend on where
+// the module is: results cached for a checkout elsewhere (another CI
+// workspace, another temporary copy) name the files there. A package's
+// files share one directory and the build ID covers their names, so a
+// base name identifies the file; a position in another file (//line) is
+// left as it is.
+func relocate(lists ...[]string) func(token.Position) token.Position {
+	files := map[string]string{}
+	for _, l := range lists {
+		for _, f := range l {
+			files[filepath.Base(f)] = f
+		}
+	}
+	return func(p token.Position) token.Position {
+		if cur, ok := files[filepath.Base(p.Filename)]; ok && p.Filename != "" {
+			p.Filename = cur
+		}
+		return p
+	}
 }
 
 // failures names the first errors of the packages, or of their
