@@ -49,6 +49,12 @@ type Options struct {
 	// scan.Options.LayerCacheDir). Empty keeps nothing; paved's CLI uses
 	// layers/ in its cache directory.
 	LayerCache string
+	// LintCache is a directory where the lint step keeps staticcheck's
+	// facts and findings per package, so a run after a small change
+	// re-analyses only the packages the change reaches (see
+	// lint.Options.CacheDir). Empty keeps nothing; paved's CLI uses
+	// staticcheck/ in its cache directory.
+	LintCache string
 }
 
 // Signing is how a run signs. It holds secrets: never print or encode it.

@@ -88,6 +88,11 @@ func TestLintGate(t *testing.T) {
 			checkLintSARIF(t, l.SARIF, tc.code == 0)
 		})
 	}
+	// staticcheck kept its per-package results in paved's cache directory,
+	// for the next run after a change.
+	if es, err := os.ReadDir(filepath.Join(cache, "staticcheck")); err != nil || len(es) == 0 {
+		t.Errorf("staticcheck's cache in the cache directory: %d entries, %v", len(es), err)
+	}
 }
 
 // checkLintSARIF reads the exported SARIF: a run per tool, each with its

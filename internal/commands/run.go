@@ -113,6 +113,7 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 			return err
 		}
 		po.LayerCache = filepath.Join(cacheDir, "layers")
+		po.LintCache = filepath.Join(cacheDir, "staticcheck")
 	}
 	if c.Flags().Lookup("key") != nil {
 		if po.Signing, err = o.signing(ctx); err != nil {

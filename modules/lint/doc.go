@@ -2,11 +2,14 @@
 // gosec (SAST), both linked as libraries, and gates a release on what they
 // find.
 //
-// Run loads the module's packages once with golang.org/x/tools/go/packages
-// (so the go command must be on PATH, as for go vet), runs staticcheck's
-// analyzers through go/analysis's checker and gosec's rules and analyzers on
-// the same packages, and returns one Report: every finding with its rule,
-// severity and place relative to the module, and a verdict per tool. The
+// Run runs each tool as its own command does, one after the other (so the
+// go command must be on PATH, as for go vet): staticcheck's analyzers
+// through staticcheck's runner, package by package in dependency order
+// with each package's facts and findings in a cache (Options.CacheDir), and
+// gosec's rules and analyzers on the packages loaded from source with
+// their dependencies from export data. Neither holds the whole program in
+// memory. It returns one Report: every finding with its rule, severity and
+// place relative to the module, and a verdict per tool. The
 // report is written as SARIF 2.1.0 (one run per tool) and as JSON.
 //
 // Exceptions live beside the gate, never in the source: each names a rule

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log"
 	"sort"
@@ -11,7 +12,6 @@ import (
 	"github.com/securego/gosec/v2"
 	"github.com/securego/gosec/v2/analyzers"
 	"github.com/securego/gosec/v2/rules"
-	"golang.org/x/tools/go/packages"
 )
 
 // gosecRules are gosec's AST rules and SSA analyzers, by rule ID, with
@@ -27,7 +27,9 @@ func gosecRules() map[string]string {
 	return all
 }
 
-func runGosec(pkgs []*packages.Package, t Tool, dir string) ([]Finding, error) {
+// runGosec loads the packages as gosec's command does (see load) and
+// checks them.
+func runGosec(ctx context.Context, dir string, patterns []string, t Tool) ([]Finding, error) {
 	titles := gosecRules()
 	known := make([]string, 0, len(titles))
 	defaults := map[string]bool{}
@@ -48,6 +50,10 @@ func runGosec(pkgs []*packages.Package, t Tool, dir string) ([]Finding, error) {
 	}
 	if len(include) == 0 {
 		return nil, &FieldError{Field: "checks", Msg: "selects no gosec rule (to skip gosec, disable it)"}
+	}
+	pkgs, err := load(ctx, dir, patterns)
+	if err != nil {
+		return nil, err
 	}
 	conf := gosec.NewConfig()
 	// Exceptions come from the gate's settings, with a reason and an

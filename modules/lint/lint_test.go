@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -322,5 +324,82 @@ func TestSelectChecks(t *testing.T) {
 		if g := strings.Join(got, " "); g != tc.want {
 			t.Errorf("%q: %s, want %s", tc.checks, g, tc.want)
 		}
+	}
+}
+
+// staticcheck's per-package cache serves a re-run, never a stale result
+// after a change, and holds nothing of the environment.
+func TestStaticcheckCache(t *testing.T) {
+	mod, cache := t.TempDir(), filepath.Join(t.TempDir(), "staticcheck")
+	for _, name := range []string{"go.mod", "main.go"} {
+		b, err := os.ReadFile(filepath.Join(seededDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(mod, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := "paved-test-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Setenv("PAVED_TEST_TOKEN", secret)
+	opts := Options{Gosec: Tool{Disabled: true}, CacheDir: cache}
+	sa4006 := func() []Finding {
+		t.Helper()
+		runs, err := analyze(context.Background(), mod, opts)
+		if err != nil || runs[Staticcheck].err != nil {
+			t.Fatalf("%v, %v", err, runs[Staticcheck].err)
+		}
+		var fs []Finding
+		for _, f := range runs[Staticcheck].findings {
+			if f.Rule == "SA4006" {
+				fs = append(fs, f)
+			}
+		}
+		return fs
+	}
+	for range 2 {
+		if fs := sa4006(); len(fs) != 1 || fs[0].File != "main.go" || fs[0].Line != sa4006Ln {
+			t.Fatalf("SA4006: %+v", fs)
+		}
+	}
+	// The same module elsewhere (another checkout) is served from the
+	// cache, at its own files.
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(mod, moved); err != nil {
+		t.Fatal(err)
+	}
+	mod = moved
+	if fs := sa4006(); len(fs) != 1 || fs[0].File != "main.go" || fs[0].Line != sa4006Ln {
+		t.Fatalf("SA4006 in the moved module: %+v", fs)
+	}
+	if fi, err := os.Stat(cache); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the cache directory: %v, %v", fi, err)
+	}
+	// Fix the finding: the cached result of main must not be served.
+	src, _ := os.ReadFile(filepath.Join(mod, "main.go"))
+	fixed := strings.Replace(string(src), "l := name + \"-default\"\n\tl = name", "l := name", 1)
+	if fixed == string(src) {
+		t.Fatal("the seeded source changed; update the test")
+	}
+	if err := os.WriteFile(filepath.Join(mod, "main.go"), []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fs := sa4006(); len(fs) != 0 {
+		t.Errorf("SA4006 after the fix: %+v", fs)
+	}
+	files := 0
+	err := filepath.WalkDir(cache, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s holds the environment's secret", path)
+		}
+		return err
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("%d cache files, %v", files, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/securego/gosec/v2"
 	"golang.org/x/tools/go/packages"
 
 	sariflog "github.com/pavedhq/paved/internal/sarif"
@@ -23,6 +24,12 @@ type Options struct {
 	Patterns []string
 	// Now is the time exceptions are checked against; zero means now.
 	Now time.Time
+	// CacheDir keeps staticcheck's facts and findings per package between
+	// runs, so a run after a small change re-analyses only what the
+	// change reaches. It holds what the analysis derives from the source
+	// (and nothing of the environment), like Go's build cache. Empty uses
+	// a temporary directory, removed when Run returns.
+	CacheDir string
 }
 
 // Tool statuses, as in ToolResult.Status.
@@ -97,12 +104,23 @@ func (opts Options) validate() error {
 
 type tool struct {
 	name, kind, module string
-	run                func([]*packages.Package, Tool, string) ([]Finding, error)
+	run                func(ctx context.Context, dir string, t Tool, opts Options) ([]Finding, error)
 }
 
 var tools = []tool{
-	{Staticcheck, "lint", "honnef.co/go/tools", runStaticcheck},
-	{Gosec, "sast", "github.com/securego/gosec/v2", runGosec},
+	{Staticcheck, "lint", "honnef.co/go/tools", func(ctx context.Context, dir string, t Tool, opts Options) ([]Finding, error) {
+		return runStaticcheck(ctx, dir, patterns(opts), t, opts.CacheDir)
+	}},
+	{Gosec, "sast", "github.com/securego/gosec/v2", func(ctx context.Context, dir string, t Tool, opts Options) ([]Finding, error) {
+		return runGosec(ctx, dir, patterns(opts), t)
+	}},
+}
+
+func patterns(opts Options) []string {
+	if len(opts.Patterns) == 0 {
+		return []string{"./..."}
+	}
+	return opts.Patterns
 }
 
 func (opts Options) of(name string) Tool {
@@ -118,26 +136,21 @@ type toolRun struct {
 	err      error
 }
 
-// analyze loads the packages once and runs each enabled tool on them.
+// analyze runs each enabled tool, one after the other: each loads the
+// packages its own way, and what one holds is released before the next
+// starts.
 func analyze(ctx context.Context, dir string, opts Options) (map[string]toolRun, error) {
 	runs := map[string]toolRun{}
-	if opts.Staticcheck.Disabled && opts.Gosec.Disabled {
-		return runs, nil
-	}
-	pkgs, loadErr := load(ctx, dir, opts.Patterns)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
 	for _, t := range tools {
 		cfg := opts.of(t.name)
-		switch {
-		case cfg.Disabled:
-		case loadErr != nil:
-			runs[t.name] = toolRun{err: loadErr}
-		default:
-			fs, err := t.run(pkgs, cfg, dir)
-			runs[t.name] = toolRun{findings: fs, err: err}
+		if cfg.Disabled {
+			continue
 		}
+		fs, err := t.run(ctx, dir, cfg, opts)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		runs[t.name] = toolRun{findings: fs, err: err}
 	}
 	return runs, nil
 }
@@ -207,18 +220,18 @@ func prefix(p string, ss []string) []string {
 	return ss
 }
 
-// loadMode is what both tools need: staticcheck's analyzers compute facts
-// about every dependency, so all of them are type-checked from source.
-const loadMode = packages.LoadAllSyntax | packages.NeedModule
+// gosecLoadMode is how gosec's command loads: the packages checked from
+// source, their dependencies from export data (gosec's SSA analyzers
+// build SSA for the checked package only, and see its imports through
+// their types).
+const gosecLoadMode = gosec.LoadMode | packages.NeedModule
 
-// load loads the module's packages, and fails naming the first errors when
-// any of them, or of their dependencies, does not load or type-check: an
-// analysis of a package with type errors would silently check less.
+// load loads the module's packages for gosec, and fails naming the first
+// errors when any of them does not load or type-check (a dependency that
+// does not compile fails its importer's type-check): an analysis of a
+// package with type errors would silently check less.
 func load(ctx context.Context, dir string, patterns []string) ([]*packages.Package, error) {
-	if len(patterns) == 0 {
-		patterns = []string{"./..."}
-	}
-	cfg := &packages.Config{Context: ctx, Dir: dir, Mode: loadMode, Env: os.Environ()}
+	cfg := &packages.Config{Context: ctx, Dir: dir, Mode: gosecLoadMode, Env: os.Environ()}
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("loading packages: %w", err)
@@ -235,9 +248,13 @@ func load(ctx context.Context, dir string, patterns []string) ([]*packages.Packa
 		return nil, fmt.Errorf("the packages do not load: %s", strings.Join(errs, "; "))
 	}
 	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("no packages match %s", strings.Join(patterns, " "))
+		return nil, noPackages(patterns)
 	}
 	return pkgs, nil
+}
+
+func noPackages(patterns []string) error {
+	return fmt.Errorf("no packages match %s", strings.Join(patterns, " "))
 }
 
 // relativeError names files relative to the module: the error goes into

@@ -73,7 +73,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			// report says what was not checked.
 			r.Warnings = append(r.Warnings, "lint (staticcheck) and SAST (gosec) disabled: not run")
 		} else {
-			g.Add(&lintStep{cfg: lc, exec: o.Executor})
+			g.Add(&lintStep{cfg: lc, exec: o.Executor, cache: o.LintCache})
 			needs = append(needs, "lint")
 		}
 	}

@@ -33,6 +33,9 @@ const (
 type lintStep struct {
 	cfg  LintConfig
 	exec protocol.Executor
+	// cache is where staticcheck keeps its per-package results, if
+	// anywhere; no part of the key (it changes no finding).
+	cache string
 	// now is when exceptions are judged, for the key; nil means time.Now.
 	now func() time.Time
 }
@@ -71,7 +74,7 @@ func (s *lintStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if s.exec == nil {
 		return nil, noExecutor(s.Name())
 	}
-	return toResult(s.exec.Lint(ctx, protocol.LintRequest{Config: s.cfg, OutDir: in.OutDir}))
+	return toResult(s.exec.Lint(ctx, protocol.LintRequest{Config: s.cfg, OutDir: in.OutDir, CacheDir: s.cache}))
 }
 
 // lintConfig reads paved.yaml's lint: and sast: sections, with the flags

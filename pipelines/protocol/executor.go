@@ -65,6 +65,10 @@ type ScanRequest struct {
 type LintRequest struct {
 	Config LintConfig `json:"config"`
 	OutDir string     `json:"outDir"`
+	// CacheDir keeps staticcheck's per-package results between runs;
+	// empty keeps none. It changes no finding, so it is no part of the
+	// step's key.
+	CacheDir string `json:"cacheDir,omitempty"`
 }
 
 // SignRequest signs the published index and each platform manifest.

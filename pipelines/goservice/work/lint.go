@@ -16,7 +16,7 @@ import (
 // with their gates.
 func (Executor) Lint(ctx context.Context, req protocol.LintRequest) (*protocol.Result[protocol.LintValue], error) {
 	cfg := req.Config
-	rep, runErr := lint.Run(ctx, cfg.Dir, lint.Options{Staticcheck: lintTool(cfg.Staticcheck), Gosec: lintTool(cfg.Gosec)})
+	rep, runErr := lint.Run(ctx, cfg.Dir, lint.Options{Staticcheck: lintTool(cfg.Staticcheck), Gosec: lintTool(cfg.Gosec), CacheDir: req.CacheDir})
 	if rep == nil {
 		return nil, runErr
 	}
