@@ -52,8 +52,15 @@ func probeGoVulnDB(ctx context.Context) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %s", u, resp.Status)}
 	}
-	// A failed read only costs the source cache its key.
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	// An index that cannot be read whole only costs the source cache its
+	// key: a truncated one could name another state of the database.
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var index struct {
+		Modified string `json:"modified"`
+	}
+	if err != nil || json.Unmarshal(b, &index) != nil || index.Modified == "" {
+		return nil, nil
+	}
 	return b, nil
 }
 

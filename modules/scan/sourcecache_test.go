@@ -86,7 +86,7 @@ func sameAsUncached(t *testing.T, what, dir, db string, js, sarif []byte) {
 func findingIDs(rep *Report) []string {
 	var ids []string
 	for _, f := range rep.Findings {
-		r := "imported"
+		r := "not called"
 		if f.Reachable != nil && *f.Reachable {
 			r = "called at " + f.Location
 		}
@@ -118,7 +118,7 @@ func main() { fmt.Println("id", uuid.New()) }
 	if !ran {
 		t.Fatal("first run: govulncheck did not run")
 	}
-	if got, want := findingIDs(rep), []string{otherGO + " imported"}; !slices.Equal(got, want) {
+	if got, want := findingIDs(rep), []string{otherGO + " not called"}; !slices.Equal(got, want) {
 		t.Fatalf("first run: findings %q, want %q", got, want)
 	}
 	sameAsUncached(t, "first run", src, db, js, sarif)
@@ -131,7 +131,7 @@ func main() { fmt.Println("id", uuid.New()) }
 	if ran {
 		t.Fatalf("after a one-line edit: govulncheck ran again")
 	}
-	if got, want := findingIDs(rep), []string{otherGO + " imported"}; !slices.Equal(got, want) {
+	if got, want := findingIDs(rep), []string{otherGO + " not called"}; !slices.Equal(got, want) {
 		t.Errorf("after a one-line edit: findings %q, want %q", got, want)
 	}
 	if rep.Findings[0].Severity != "UNKNOWN" || rep.Findings[0].FixedVersion != "v1.6.1" {
@@ -199,7 +199,7 @@ func main() { fmt.Println(uuid.New()) }
 	if !ran {
 		t.Fatal("first run: govulncheck did not run")
 	}
-	if got, want := findingIDs(rep), []string{critGO + " imported", highGO + " imported"}; !slices.Equal(got, want) {
+	if got, want := findingIDs(rep), []string{critGO + " not called", highGO + " not called"}; !slices.Equal(got, want) {
 		t.Fatalf("first run: findings %q, want %q", got, want)
 	}
 	if ents, _ := filepath.Glob(filepath.Join(cache, sourceCacheDir, "*.json")); len(ents) != 0 {
@@ -221,7 +221,7 @@ func main() { fmt.Println(uuid.NewString()) }
 	if !ran {
 		t.Fatal("after adding the call: govulncheck did not run")
 	}
-	if got, want := findingIDs(rep), []string{critGO + " called at main.go:9", highGO + " imported"}; !slices.Equal(got, want) {
+	if got, want := findingIDs(rep), []string{critGO + " called at main.go:9", highGO + " not called"}; !slices.Equal(got, want) {
 		t.Errorf("after adding the call: findings %q, want %q", got, want)
 	}
 	if rep.Gate.Passed {
@@ -286,7 +286,7 @@ func TestSourceCacheNoKey(t *testing.T) {
 		if !ran {
 			t.Errorf("run %d: govulncheck did not run", i+1)
 		}
-		if got, want := findingIDs(rep), []string{otherGO + " imported"}; !slices.Equal(got, want) {
+		if got, want := findingIDs(rep), []string{otherGO + " not called"}; !slices.Equal(got, want) {
 			t.Errorf("run %d: findings %q, want %q", i+1, got, want)
 		}
 	}
