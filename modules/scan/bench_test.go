@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,6 +50,82 @@ func BenchmarkRunExample(b *testing.B) {
 			// CPU time (this process and the go commands it waited
 			// for) says more than wall time on a shared machine.
 			b.ReportMetric((cputime.Used(b)-start).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// BenchmarkRunExampleEdited scans the example service after a one-line
+// change of its source, as the golden path's warm run does, against
+// databases under which it imports no vulnerable package (an invented
+// advisory on a package of github.com/google/uuid it does not import): with
+// nothing kept, and with the layer cache and the source cache warm, where
+// govulncheck's result is reused.
+func BenchmarkRunExampleEdited(b *testing.B) {
+	ctx := context.Background()
+	src := copyService(b, filepath.Join("..", "..", "examples", "go-service"))
+	idx, err := build.Go(ctx, build.Options{Dir: src})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := b.TempDir()
+	writeTrivyDB(b, db, time.Now().UTC().Truncate(time.Second))
+	writeGoVulnDBOf(b, db, "2025-01-02T03:04:05Z", []goAdvisory{unimported})
+	main := filepath.Join(src, "main.go")
+	orig, err := os.ReadFile(main)
+	if err != nil {
+		b.Fatal(err)
+	}
+	edits := 0
+	edit := func() {
+		edits++
+		line := []byte("\nvar edit = " + strconv.Itoa(edits) + "\n")
+		if err := os.WriteFile(main, append(slices.Clip(orig), line...), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bb := range []struct {
+		name  string
+		in    Input
+		cache bool
+	}{
+		{"both", Input{Index: idx, Source: src}, false},
+		{"both-cached", Input{Index: idx, Source: src}, true},
+		{"govulncheck", Input{Source: src}, false},
+		{"govulncheck-cached", Input{Source: src}, true},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			opts := Options{DBDir: db}
+			if bb.cache {
+				opts.LayerCacheDir = b.TempDir()
+				edit()
+				if _, err := Run(ctx, bb.in, opts); err != nil && !errors.As(err, new(*GateError)) {
+					b.Fatal(err)
+				}
+			}
+			runs := govulncheckRuns.Load()
+			start := cpuTime(b)
+			for b.Loop() {
+				b.StopTimer()
+				edit()
+				b.StartTimer()
+				// Trivy finds the test database's advisories on uuid in
+				// the binaries, and fails the gate.
+				rep, err := Run(ctx, bb.in, opts)
+				if err != nil && !errors.As(err, new(*GateError)) {
+					b.Fatal(err)
+				}
+				var source []string
+				for _, f := range rep.Findings {
+					if f.Scanner == Govulncheck {
+						source = append(source, f.ID)
+					}
+				}
+				if !slices.Equal(source, []string{otherGO}) {
+					b.Fatalf("govulncheck's findings %q, want %s alone", source, otherGO)
+				}
+			}
+			b.ReportMetric((cpuTime(b)-start).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(govulncheckRuns.Load()-runs)/float64(b.N), "govulncheck-runs/op")
 		})
 	}
 }

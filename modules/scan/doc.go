@@ -16,6 +16,12 @@
 // warning in the report. Without DBDir, Trivy's database is downloaded into
 // Options.CacheDir and govulncheck queries vuln.go.dev.
 //
+// With Options.LayerCacheDir, a scan keeps Trivy's analysis of each image
+// layer, and govulncheck's result for a module that imports no vulnerable
+// package, keyed by everything that result depends on: a later scan after
+// an edit that imports nothing new reuses it (Report.Reused) and reports
+// the same findings.
+//
 // Trivy logs through log/slog's default logger and keeps its database in
 // package state, so scans in one process are serialised, and the buffering
 // logger Trivy installs when it is linked is replaced by a silent one unless

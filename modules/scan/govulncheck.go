@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vulnscan "golang.org/x/vuln/scan"
@@ -25,6 +26,10 @@ import (
 type govulnDB struct {
 	dir     string
 	offline bool // keep the go command off the network too
+	// index is the default database's index/db.json (its last
+	// modification) as the probe read it: the database's identity for
+	// the source cache.
+	index []byte
 }
 
 // goVulnDBURL is govulncheck's default database.
@@ -32,30 +37,52 @@ const goVulnDBURL = "https://vuln.go.dev"
 
 // probeGoVulnDB checks that govulncheck's default database answers before
 // the scan relies on it, so an unreachable database is told apart from a
-// scan that fails.
-func probeGoVulnDB(ctx context.Context) error {
+// scan that fails. It returns the database's index/db.json.
+func probeGoVulnDB(ctx context.Context) ([]byte, error) {
 	u := goVulnDBURL + "/index/db.json"
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %v", goVulnDBURL, err)}
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %s", u, resp.Status)}
-	}
-	return nil
-}
-
-// runGovulncheck scans the Go module in dir at the symbol level, in-process.
-func runGovulncheck(ctx context.Context, dir string, db govulnDB) ([]Finding, error) {
-	abs, err := filepath.Abs(dir)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %v", goVulnDBURL, err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %s", u, resp.Status)}
+	}
+	// An index that cannot be read whole only costs the source cache its
+	// key: a truncated one could name another state of the database.
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var index struct {
+		Modified string `json:"modified"`
+	}
+	if err != nil || json.Unmarshal(b, &index) != nil || index.Modified == "" {
+		return nil, nil
+	}
+	return b, nil
+}
+
+// env is the environment govulncheck, and every go command run to key its
+// result, runs in.
+func (db govulnDB) env() []string {
+	// The program as shipped: modules/build compiles with cgo off. It also
+	// spares loading the packages the cgo preprocessing (and gcc) that an
+	// empty Go build cache would otherwise pay for.
+	env := append(os.Environ(), "CGO_ENABLED=0")
+	if db.offline {
+		// Loading packages runs the go command, which would fetch missing
+		// modules or a newer toolchain.
+		env = append(env, "GOPROXY=off", "GOTOOLCHAIN=local")
+	}
+	return env
+}
+
+// execGovulncheck runs govulncheck on the module in abs and returns its
+// JSON output.
+func execGovulncheck(ctx context.Context, abs string, db govulnDB) ([]byte, error) {
+	govulncheckRuns.Add(1)
 	args := []string{"-C", abs, "-format", "json", "-scan", "symbol"}
 	if db.dir != "" {
 		d, err := filepath.Abs(db.dir)
@@ -71,27 +98,27 @@ func runGovulncheck(ctx context.Context, dir string, db govulnDB) ([]Finding, er
 	cmd.Stdin = strings.NewReader("")
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	// The program as shipped: modules/build compiles with cgo off. It also
-	// spares loading the packages the cgo preprocessing (and gcc) that an
-	// empty Go build cache would otherwise pay for.
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if db.offline {
-		// Loading packages runs the go command, which would fetch missing
-		// modules or a newer toolchain.
-		cmd.Env = append(cmd.Env, "GOPROXY=off", "GOTOOLCHAIN=local")
-	}
+	cmd.Env = db.env()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("govulncheck %s: %w", dir, err)
+		return nil, fmt.Errorf("govulncheck %s: %w", abs, err)
 	}
 	if err := cmd.Wait(); err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
 			err = fmt.Errorf("%w: %s", err, lastLines(msg, 10))
 		}
-		return nil, fmt.Errorf("govulncheck %s: %w", dir, err)
+		return nil, fmt.Errorf("govulncheck %s: %w", abs, err)
 	}
-	fs, err := parseGovulncheck(&stdout)
+	return stdout.Bytes(), nil
+}
+
+// govulncheckRuns counts govulncheck's runs in this process, for tests.
+var govulncheckRuns atomic.Int64
+
+// findingsOf reads govulncheck's JSON output over the module in abs.
+func findingsOf(abs string, out []byte) ([]Finding, error) {
+	fs, err := parseGovulncheck(bytes.NewReader(out))
 	if err != nil {
-		return nil, fmt.Errorf("govulncheck %s: %w", dir, err)
+		return nil, fmt.Errorf("govulncheck %s: %w", abs, err)
 	}
 	for i := range fs {
 		fs[i].Location = relLocation(abs, fs[i].Location)

@@ -140,43 +140,68 @@ func writeTrivyDB(t testing.TB, dir string, updated time.Time) {
 // layout into dir/govulndb with the fixture entries.
 func writeGoVulnDB(t testing.TB, dir string) {
 	t.Helper()
+	writeGoVulnDBOf(t, dir, "2025-01-02T03:04:05Z", []goAdvisory{
+		{ID: critGO, Alias: critCVE, Module: fixtureModule, Package: fixtureModule, Symbol: "NewString", Fixed: "1.6.1"},
+		{ID: highGO, Alias: highCVE, Module: fixtureModule, Package: fixtureModule, Symbol: "NewSHA1"},
+	})
+}
+
+// goAdvisory is one entry of a test Go vulnerability database: Symbol in
+// Package of Module is vulnerable before Fixed ("" for no fix).
+type goAdvisory struct {
+	ID, Alias, Module, Package, Symbol, Fixed string
+}
+
+// writeGoVulnDBOf writes a Go vulnerability database in x/vuln's v1 file
+// layout into dir/govulndb, last modified at modified.
+func writeGoVulnDBOf(t testing.TB, dir, modified string, advs []goAdvisory) {
+	t.Helper()
 	root := filepath.Join(dir, GoVulnDir)
-	modified := "2025-01-02T03:04:05Z"
-	entry := func(id, alias, symbol, fixed string) map[string]any {
+	entry := func(a goAdvisory) map[string]any {
 		events := []map[string]string{{"introduced": "0"}}
-		if fixed != "" {
-			events = append(events, map[string]string{"fixed": fixed})
+		if a.Fixed != "" {
+			events = append(events, map[string]string{"fixed": a.Fixed})
 		}
 		return map[string]any{
 			"schema_version": "1.3.1",
-			"id":             id,
+			"id":             a.ID,
 			"modified":       modified,
 			"published":      modified,
-			"aliases":        []string{alias},
-			"summary":        "Test advisory for " + symbol + " in " + fixtureModule,
+			"aliases":        []string{a.Alias},
+			"summary":        "Test advisory for " + a.Symbol + " in " + a.Package,
 			"details":        "Invented for paved's scan tests.",
 			"affected": []any{map[string]any{
-				"package": map[string]string{"name": fixtureModule, "ecosystem": "Go"},
+				"package": map[string]string{"name": a.Module, "ecosystem": "Go"},
 				"ranges":  []any{map[string]any{"type": "SEMVER", "events": events}},
 				"ecosystem_specific": map[string]any{"imports": []any{map[string]any{
-					"path": fixtureModule, "symbols": []string{symbol},
+					"path": a.Package, "symbols": []string{a.Symbol},
 				}}},
 			}},
-			"database_specific": map[string]string{"url": "https://pkg.go.dev/vuln/" + id},
+			"database_specific": map[string]string{"url": "https://pkg.go.dev/vuln/" + a.ID},
 		}
 	}
-	files := map[string]any{
-		"index/db.json": map[string]string{"modified": modified},
-		"index/modules.json": []any{map[string]any{"path": fixtureModule, "vulns": []any{
-			map[string]string{"id": critGO, "modified": modified, "fixed": "1.6.1"},
-			map[string]string{"id": highGO, "modified": modified},
-		}}},
-		"index/vulns.json": []any{
-			map[string]any{"id": critGO, "modified": modified, "aliases": []string{critCVE}},
-			map[string]any{"id": highGO, "modified": modified, "aliases": []string{highCVE}},
-		},
-		"ID/" + critGO + ".json": entry(critGO, critCVE, "NewString", "1.6.1"),
-		"ID/" + highGO + ".json": entry(highGO, highCVE, "NewSHA1", ""),
+	var modules, vulns []any
+	byModule := map[string][]any{}
+	files := map[string]any{"index/db.json": map[string]string{"modified": modified}}
+	for _, a := range advs {
+		if _, ok := byModule[a.Module]; !ok {
+			modules = append(modules, a.Module)
+		}
+		v := map[string]string{"id": a.ID, "modified": modified}
+		if a.Fixed != "" {
+			v["fixed"] = a.Fixed
+		}
+		byModule[a.Module] = append(byModule[a.Module], v)
+		vulns = append(vulns, map[string]any{"id": a.ID, "modified": modified, "aliases": []string{a.Alias}})
+		files["ID/"+a.ID+".json"] = entry(a)
+	}
+	for i, m := range modules {
+		modules[i] = map[string]any{"path": m, "vulns": byModule[m.(string)]}
+	}
+	files["index/modules.json"] = modules
+	files["index/vulns.json"] = vulns
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
 	}
 	for name, v := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))

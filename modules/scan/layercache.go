@@ -145,12 +145,22 @@ func (c *layerCache) warnings() []string {
 }
 
 // evict removes the least recently used entries until at most keep remain,
-// taking at most size bytes. Entries another run removes meanwhile are not
-// an error.
+// taking at most size bytes.
 func (c *layerCache) evict(keep int, size int64) error {
-	ents, err := os.ReadDir(c.dir)
-	if err != nil {
+	if err := evictLRU(c.dir, keep, size); err != nil {
 		return fmt.Errorf("layer cache: %w", err)
+	}
+	return nil
+}
+
+// evictLRU removes the least recently used (last modified) .json entries
+// of dir until at most keep remain, taking at most size bytes, and the
+// temporary files of runs that died while writing. Entries another run
+// removes meanwhile are not an error.
+func evictLRU(dir string, keep int, size int64) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
 	}
 	type entry struct {
 		name string
@@ -165,8 +175,7 @@ func (c *layerCache) evict(keep int, size int64) error {
 			continue
 		}
 		if strings.HasPrefix(e.Name(), ".tmp-") && time.Since(info.ModTime()) > time.Hour {
-			// Left by a run that died while writing.
-			os.Remove(filepath.Join(c.dir, e.Name()))
+			os.Remove(filepath.Join(dir, e.Name()))
 			continue
 		}
 		if !strings.HasSuffix(e.Name(), ".json") {
@@ -178,8 +187,8 @@ func (c *layerCache) evict(keep int, size int64) error {
 	slices.SortFunc(es, func(a, b entry) int { return a.used.Compare(b.used) })
 	for n := len(es); n > 0 && (n > keep || total > size); n-- {
 		e := es[len(es)-n]
-		if err := os.Remove(filepath.Join(c.dir, e.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("layer cache: %w", err)
+		if err := os.Remove(filepath.Join(dir, e.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 		total -= e.size
 	}

@@ -19,6 +19,11 @@ type Report struct {
 	Scanners []string   `json:"scanners"`          // the scanners that ran
 	Missing  []string   `json:"missing,omitempty"` // "scanner: why it could not run", one per missing database
 	Warnings []string   `json:"warnings,omitempty"`
+	// Reused names the scanners whose result an earlier run's stands for,
+	// because nothing it depends on changed (govulncheck, when the module
+	// imports no vulnerable package: see Options.LayerCacheDir). It is
+	// not written: a report is the same whether computed or reused.
+	Reused []string `json:"-"`
 }
 
 // Report statuses.

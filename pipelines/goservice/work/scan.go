@@ -56,6 +56,9 @@ func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.R
 	case scan.PartiallyScanned:
 		summary = rep.Status + ", " + summary
 	}
+	if len(rep.Reused) > 0 {
+		summary += " (" + strings.Join(rep.Reused, ", ") + " reused: nothing it depends on changed)"
+	}
 	return &protocol.Result[protocol.ScanValue]{Value: v, Summary: summary,
 		Export: []string{goservice.ScanJSON, goservice.ScanSARIF}}, runErr
 }

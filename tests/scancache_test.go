@@ -1,0 +1,73 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pavedhq/paved/runner"
+)
+
+// TestScanReusesGovulncheckAfterEdit: the example imports no vulnerable
+// package under the demo database, so after a one-line change the scan
+// step reuses govulncheck's result, says so, and writes the same scan.json
+// and scan.sarif as a run with an empty cache.
+func TestScanReusesGovulncheckAfterEdit(t *testing.T) {
+	src := copyExample(t)
+	db := vulnDB(t, false)
+	cache := t.TempDir()
+	offline := []string{"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9"}
+	run := func(cache string) (scan runner.StepReport, js, sarif []byte) {
+		t.Helper()
+		r := paved(t, offline, "run", "go-service", "--source", src, "--vuln-db", db, "--cache-dir", cache, "--platform", "linux/amd64")
+		if r.code != 0 {
+			t.Fatalf("paved run exited %d\n%s", r.code, r.stderr)
+		}
+		rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+		for _, s := range rep.Steps {
+			if s.Name == "scan" {
+				scan = s
+			}
+		}
+		if scan.Status != runner.Succeeded || scan.Cached {
+			t.Fatalf("scan step %+v, want it run", scan)
+		}
+		var err error
+		if js, err = os.ReadFile(filepath.Join(src, ".paved", "scan", "scan.json")); err != nil {
+			t.Fatal(err)
+		}
+		if sarif, err = os.ReadFile(filepath.Join(src, ".paved", "scan", "scan.sarif")); err != nil {
+			t.Fatal(err)
+		}
+		return scan, js, sarif
+	}
+	edit := func(from, to string) {
+		t.Helper()
+		p := filepath.Join(src, "main.go")
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte(from)) {
+			t.Fatalf("main.go: %v, or no %q in it", err, from)
+		}
+		if err := os.WriteFile(p, bytes.Replace(b, []byte(from), []byte(to), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if scan, _, _ := run(cache); strings.Contains(scan.Summary, "reused") {
+		t.Fatalf("first run: scan summary %q says reused", scan.Summary)
+	}
+	edit(`"go-service:"`, `"go-service failed:"`)
+	scan, js, sarif := run(cache)
+	if !strings.Contains(scan.Summary, "govulncheck reused") {
+		t.Errorf("after a one-line change: scan summary %q, want govulncheck reused", scan.Summary)
+	}
+	_, wantJS, wantSARIF := run(t.TempDir())
+	if !bytes.Equal(js, wantJS) {
+		t.Errorf("scan.json after reuse differs from an empty cache's:\n%s\nwant:\n%s", js, wantJS)
+	}
+	if !bytes.Equal(sarif, wantSARIF) {
+		t.Errorf("scan.sarif after reuse differs from an empty cache's")
+	}
+}
