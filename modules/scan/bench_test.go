@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pavedhq/paved/internal/testtools/cputime"
 	"github.com/pavedhq/paved/modules/build"
@@ -103,7 +104,7 @@ func BenchmarkRunExampleEdited(b *testing.B) {
 				}
 			}
 			runs := govulncheckRuns.Load()
-			start := cpuTime(b)
+			start := cputime.Used(b)
 			for b.Loop() {
 				b.StopTimer()
 				edit()
@@ -124,7 +125,7 @@ func BenchmarkRunExampleEdited(b *testing.B) {
 					b.Fatalf("govulncheck's findings %q, want %s alone", source, otherGO)
 				}
 			}
-			b.ReportMetric((cpuTime(b)-start).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Used(b)-start).Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(float64(govulncheckRuns.Load()-runs)/float64(b.N), "govulncheck-runs/op")
 		})
 	}

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	sariflog "github.com/pavedhq/paved/internal/sarif"
 )
 
 // The source cache keeps govulncheck's output for a module that imports no
@@ -130,7 +132,7 @@ func keySource(ctx context.Context, abs string, db govulnDB) (*sourceKey, error)
 // and of x/tools (package loading, SSA, call graph), or, in a program built
 // without them in its build information (a test), the executable itself.
 func scannerIdentity() (string, error) {
-	vuln, tools := moduleVersion("golang.org/x/vuln"), moduleVersion("golang.org/x/tools")
+	vuln, tools := sariflog.ModuleVersion("golang.org/x/vuln"), sariflog.ModuleVersion("golang.org/x/tools")
 	if vuln != "" && tools != "" {
 		return "golang.org/x/vuln " + vuln + ", golang.org/x/tools " + tools, nil
 	}
