@@ -160,7 +160,7 @@ func FuzzParseManifest(f *testing.F) {
 		}
 		for _, n := range append(append(append([]string{}, m.Deps...), m.OptionalDeps...), m.Peers...) {
 			j := filepath.Join("/x/node_modules", n)
-			if !strings.HasPrefix(j, "/x/node_modules/") || strings.Count(n, "/") > 1 || strings.Contains(n, "..") && checkPackageName(n) != nil {
+			if !strings.HasPrefix(j, "/x/node_modules/") || strings.Count(n, "/") > 1 || checkPackageName(n) != nil {
 				t.Fatalf("dependency %q: %s", n, j)
 			}
 			if rel, _ := filepath.Rel("/x/node_modules", j); rel != n || strings.HasPrefix(rel, ".") {
