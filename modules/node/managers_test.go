@@ -9,29 +9,8 @@ import (
 	"testing"
 
 	"github.com/pavedhq/paved/internal/testtools/ci"
+	"github.com/pavedhq/paved/internal/testtools/nodemanager"
 )
-
-// The package managers the test installs from the npm registry, pinned.
-var managerTools = map[string]string{"pnpm": "pnpm@9.15.9", "yarn": "yarn@1.22.22"}
-
-// managerOnPath installs a pinned manager from the npm registry into a
-// temporary directory and puts it first on PATH. Under CI a manager that
-// cannot be had fails the test.
-func managerOnPath(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath("npm"); err != nil {
-		ci.Unavailable(t, "npm is not installed (apt-get install nodejs npm)")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("npm", "install", "--prefix", dir, "--no-audit", "--no-fund", "--prefer-offline", managerTools[name])
-	if out, err := cmd.CombinedOutput(); err != nil {
-		ci.Unavailable(t, "npm install %s from the npm registry: %v\n%s", managerTools[name], err, out)
-	}
-	t.Setenv("PATH", filepath.Join(dir, "node_modules", ".bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
-	if p, err := exec.LookPath(name); err != nil || filepath.Dir(p) != filepath.Join(dir, "node_modules", ".bin") {
-		t.Fatalf("%s on PATH: %q %v", name, p, err)
-	}
-}
 
 // managerProject writes a small project: one production dependency that
 // its test and its build use, one development dependency that only the
@@ -75,15 +54,7 @@ func TestManagers(t *testing.T) {
 		{"yarn", "yarn.lock", "install --non-interactive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			managerOnPath(t, tc.name)
-			// The managers' stores, caches and state stay in the test's
-			// directories, not the user's.
-			own := t.TempDir()
-			for _, v := range []string{"XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"} {
-				t.Setenv(v, filepath.Join(own, v))
-			}
-			t.Setenv("npm_config_store_dir", filepath.Join(own, "pnpm-store"))
-			t.Setenv("YARN_CACHE_FOLDER", filepath.Join(own, "yarn-cache"))
+			nodemanager.OnPath(t, tc.name)
 			dir := managerProject(t)
 			// The manager writes the lockfile, as the developer would.
 			lock := exec.Command(tc.name, splitArgs(tc.lockArgs)...)
@@ -110,6 +81,10 @@ func TestManagers(t *testing.T) {
 					t.Errorf("%s after install: %v", pkg, err)
 				}
 			}
+			// ms, a development dependency, is installed but not listed.
+			if got, err := p.ProductionPackages(); err != nil || len(got) != 1 || got[0].Name != "escape-html" || got[0].Version != "1.0.3" {
+				t.Errorf("production packages %+v, %v; want escape-html 1.0.3 alone", got, err)
+			}
 			if err := p.Script(ctx, &log, nil, "test"); err != nil {
 				t.Fatalf("test: %v\n%s", err, log.String())
 			}
@@ -129,6 +104,11 @@ func TestManagers(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(dest, "node_modules", "ms")); err == nil {
 				t.Error("the production install holds ms, a development dependency")
+			}
+			if prod, err := Open(dest); err != nil {
+				t.Error(err)
+			} else if got, err := prod.ProductionPackages(); err != nil || len(got) != 1 || got[0].Name != "escape-html" {
+				t.Errorf("production packages of the production install %+v, %v; want escape-html", got, err)
 			}
 
 			// A lockfile that disagrees with package.json is an error, not an update.

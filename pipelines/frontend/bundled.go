@@ -15,9 +15,11 @@ import (
 // packages in an image by their package.json under node_modules (they
 // read lock files only in source trees), so the image carries, out of the
 // served directory, the package.json of every production dependency as
-// npm installed it from the lock file, the application's own package.json
-// and the lock file itself. Development dependencies (the bundler, the
-// test runner) are left out: they built the files but are not in them.
+// installed (npm: the packages package-lock.json lists, with the lock
+// file itself; pnpm and yarn 1: those Node resolves in node_modules) and
+// the application's own package.json. Development dependencies (the
+// bundler, the test runner) are left out: they built the files but are
+// not in them.
 const BundledDir = "/app/bundled"
 
 // lockFile is the part of package-lock.json (lockfileVersion 2 and 3)

@@ -3,8 +3,11 @@ package frontend
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pavedhq/paved/modules/node"
 )
 
 func TestProductionPackages(t *testing.T) {
@@ -79,4 +82,50 @@ func FuzzProductionPackages(f *testing.F) {
 			}
 		}
 	})
+}
+
+// For pnpm the layer holds each production package's package.json at its
+// real path in node_modules/.pnpm, not the development packages'.
+func TestBundledLayerPnpm(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, body string) {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("package.json", `{"name":"app","dependencies":{"escape-html":"1.0.3"},"devDependencies":{"vite":"7"}}`)
+	write("pnpm-lock.yaml", "lockfileVersion: '9.0'\n")
+	write("node_modules/.pnpm/escape-html@1.0.3/node_modules/escape-html/package.json", `{"name":"escape-html","version":"1.0.3"}`)
+	write("node_modules/.pnpm/vite@7.0.0/node_modules/vite/package.json", `{"name":"vite","version":"7.0.0"}`)
+	for name, target := range map[string]string{"escape-html": ".pnpm/escape-html@1.0.3/node_modules/escape-html", "vite": ".pnpm/vite@7.0.0/node_modules/vite"} {
+		if err := os.Symlink(target, filepath.Join(dir, "node_modules", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := node.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := bundledLayer(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range l.Files {
+		got = append(got, f.Path)
+	}
+	want := []string{BundledDir + "/package.json", BundledDir + "/node_modules/.pnpm/escape-html@1.0.3/node_modules/escape-html/package.json"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("layer files %v, want %v", got, want)
+	}
+
+	// A production package that is not installed fails the build.
+	os.RemoveAll(filepath.Join(dir, "node_modules", ".pnpm", "escape-html@1.0.3"))
+	if _, err := bundledLayer(p); err == nil || !strings.Contains(err.Error(), "escape-html") {
+		t.Errorf("error %v, want one naming escape-html", err)
+	}
 }

@@ -44,6 +44,9 @@ func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
 	if err != nil {
 		return nil, &pipelines.ConfigError{Field: "--source", Msg: err.Error()}
 	}
+	if proj.Manager.Berry {
+		return nil, &pipelines.ConfigError{Field: "--source", Msg: "yarn 2 or later (.yarnrc.yml) is not supported: frontend lists the packages the bundle inlines from node_modules, which Plug'n'Play does not write; use npm, pnpm or yarn 1"}
+	}
 	if _, err := proj.Manager.Tool(); err != nil {
 		return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
 	}

@@ -36,6 +36,7 @@ func TestPathConfigErrors(t *testing.T) {
 		{"no build script", map[string]string{"package.json": `{"scripts":{"test":"vitest"}}`, "package-lock.json": lock}, pipelines.Options{}, "package.json: scripts.build", "dist/"},
 		{"bad coverage", map[string]string{"package.json": `{"scripts":{"test":"vitest","build":"vite build"}}`, "package-lock.json": lock}, pipelines.Options{MinCoverage: ptr(120.0)}, "--coverage", "120"},
 		{"bad platform", map[string]string{"package.json": `{"scripts":{"test":"vitest","build":"vite build"}}`, "package-lock.json": lock}, pipelines.Options{Platforms: []string{"linux"}}, "--platform", ""},
+		{"yarn 2", map[string]string{"package.json": `{"scripts":{"test":"vitest","build":"vite build"}}`, "yarn.lock": "", ".yarnrc.yml": "nodeLinker: pnp\n"}, pipelines.Options{}, "--source", "yarn 2 or later"},
 		{"bad base", map[string]string{"package.json": `{"scripts":{"test":"vitest","build":"vite build"}}`, "package-lock.json": lock}, pipelines.Options{Base: "oci:"}, "--base", "oci:"},
 	}
 	for _, tc := range tests {

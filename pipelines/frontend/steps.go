@@ -148,10 +148,8 @@ func bundledLayer(p *node.Project) (build.Layer, error) {
 	l := build.Layer{Name: "bundled packages", Files: []build.File{
 		{Path: BundledDir + "/package.json", Src: filepath.Join(p.Dir, "package.json")},
 	}}
-	if p.Manager.Lockfile != "package-lock.json" && p.Manager.Lockfile != "npm-shrinkwrap.json" {
-		// pnpm and yarn lay node_modules out their own way; their
-		// packages are not listed yet.
-		return l, nil
+	if p.Manager.Name != "npm" {
+		return installedLayer(p, l)
 	}
 	lockPath := filepath.Join(p.Dir, p.Manager.Lockfile)
 	data, err := os.ReadFile(lockPath)
@@ -177,6 +175,27 @@ func bundledLayer(p *node.Project) (build.Layer, error) {
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return l, fmt.Errorf("%s lists production packages that are not installed: %s (run npm ci)", p.Manager.Lockfile, strings.Join(missing, ", "))
+	}
+	return l, nil
+}
+
+// installedLayer adds, for pnpm and yarn 1, the package.json of each
+// production package found in node_modules by Node's own resolution (see
+// node.Project.ProductionPackages), at its real path: pnpm's
+// node_modules/.pnpm/NAME@VERSION/node_modules/NAME, where Syft and
+// Trivy find it as in a nested npm tree. The lockfile is not read: yarn's
+// does not say where a package is installed, and what Node resolves is
+// what the bundler inlined.
+func installedLayer(p *node.Project, l build.Layer) (build.Layer, error) {
+	if p.Manager.Berry {
+		return l, fmt.Errorf("yarn 2 or later (.yarnrc.yml) is not supported: frontend lists the bundled packages from node_modules (npm, pnpm or yarn 1)")
+	}
+	pkgs, err := p.ProductionPackages()
+	if err != nil {
+		return l, err
+	}
+	for _, pkg := range pkgs {
+		l.Files = append(l.Files, build.File{Path: path.Join(BundledDir, pkg.Dir, "package.json"), Src: filepath.Join(p.Dir, filepath.FromSlash(pkg.Dir), "package.json")})
 	}
 	return l, nil
 }

@@ -96,7 +96,7 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 		return nil, err
 	}
 	a.Layers = append(a.Layers,
-		build.Layer{Name: "dependencies", Trees: []build.Tree{{Src: modules, Dest: AppDir + "/node_modules"}}},
+		build.Layer{Name: "dependencies", Trees: []build.Tree{{Src: modules, Dest: AppDir + "/node_modules", Skip: installState}}},
 		app)
 	a.Entrypoint = []string{nodeBin, path.Join(AppDir, p.Package.Main)}
 	idx, err := build.Assemble(ctx, a)
@@ -104,6 +104,14 @@ func (s *buildStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, 
 		return nil, err
 	}
 	return goservice.ImageResult(ctx, in.OutDir, idx, a.Base, a.Platforms)
+}
+
+// installState leaves out pnpm's node_modules/.modules.yaml: the time of
+// the install and the store's path on this machine, which would make
+// every image differ and which nothing reads at run time. (pnpm's links
+// into node_modules/.pnpm are relative and stay links in the layer.)
+func installState(rel string, d fs.DirEntry) bool {
+	return rel == ".modules.yaml" && !d.IsDir()
 }
 
 // baseNode is the node a base image runs: its entrypoint when that is a
