@@ -234,7 +234,9 @@ func referenceSide(ctx context.Context, c config, s vsSide, key string) (refRun,
 		if cmd.dir == "" {
 			cmd.dir = s.src
 		}
-		cmd.env = append([]string{"GOCACHE=" + s.goCache}, cmd.env...)
+		// staticcheck keeps its own cache, which must be as empty or as
+		// warm as the Go build cache beside it (paved's is in --cache-dir).
+		cmd.env = append([]string{"GOCACHE=" + s.goCache, "STATICCHECK_CACHE=" + filepath.Join(s.dir, "staticcheck-cache")}, cmd.env...)
 		m, err := cmd.run(ctx)
 		if err != nil {
 			return m, err

@@ -30,8 +30,8 @@ type results struct {
 
 	pavedBuild, koBuild         []measurement
 	pavedBuildCold, koBuildCold []measurement // each with its own empty GOCACHE
-	coldRun, warmRun    []measurement
-	version             []measurement
+	coldRun, warmRun            []measurement
+	version                     []measurement
 
 	// The golden path against the reference CLIs, by scenario (vsEmpty,
 	// vsWarm).
