@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -401,5 +402,76 @@ func TestStaticcheckCache(t *testing.T) {
 	})
 	if err != nil || files == 0 {
 		t.Fatalf("%d cache files, %v", files, err)
+	}
+}
+
+func TestLoadsWhatTheBuildCompiled(t *testing.T) {
+	// The lint step runs after go test and reads the export data it
+	// compiled: with an environment of its own (cgo on, no -trimpath) it
+	// would compile every dependency again. os/user is one that cgo changes.
+	mod, gocache := t.TempDir(), t.TempDir()
+	t.Setenv("GOCACHE", gocache)
+	t.Setenv("CGO_ENABLED", "1")
+	t.Setenv("GOFLAGS", "")
+	files := map[string]string{
+		"go.mod":  "module example.com/whoami\n\ngo 1.24\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"os/user\"\n)\n\nfunc main() {\n\tu, err := user.Current()\n\tfmt.Println(u, err)\n}\n",
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(mod, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-o", os.DevNull, ".")
+	cmd.Dir, cmd.Env = mod, append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// Compiled packages: the cache's archives (it also holds go's
+	// package index, which loading adds to).
+	entries := func() map[string]bool {
+		t.Helper()
+		m := map[string]bool{}
+		err := filepath.WalkDir(gocache, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, "-d") {
+				return err
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			head := make([]byte, 8)
+			if n, _ := f.Read(head); string(head[:n]) == "!<arch>\n" {
+				m[path] = true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	built := entries()
+	runs, err := analyze(context.Background(), mod, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range runs {
+		if r.err != nil {
+			t.Fatalf("%s: %v", name, r.err)
+		}
+	}
+	var added []string
+	for path := range entries() {
+		if !built[path] {
+			added = append(added, path)
+		}
+	}
+	if len(built) < 20 {
+		t.Fatalf("the build left %d archives in the Go cache; the test cannot tell", len(built))
+	}
+	if len(added) > 0 {
+		t.Errorf("loading compiled again %d packages the build had compiled (cgo or -trimpath differ)", len(added))
 	}
 }

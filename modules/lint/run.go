@@ -220,6 +220,15 @@ func prefix(p string, ss []string) []string {
 	return ss
 }
 
+// loadConfig is how both tools load the packages: as the test step tests
+// them and the build compiles them, cgo off and -trimpath. What is checked
+// is what ships, and the export data they read is what go test compiled
+// into Go's build cache: with another environment, every dependency would
+// be compiled once more.
+func loadConfig(ctx context.Context, dir string) *packages.Config {
+	return &packages.Config{Context: ctx, Dir: dir, Env: append(os.Environ(), "CGO_ENABLED=0"), BuildFlags: []string{"-trimpath"}}
+}
+
 // gosecLoadMode is how gosec's command loads: the packages checked from
 // source, their dependencies from export data (gosec's SSA analyzers
 // build SSA for the checked package only, and see its imports through
@@ -231,7 +240,8 @@ const gosecLoadMode = gosec.LoadMode | packages.NeedModule
 // does not compile fails its importer's type-check): an analysis of a
 // package with type errors would silently check less.
 func load(ctx context.Context, dir string, patterns []string) ([]*packages.Package, error) {
-	cfg := &packages.Config{Context: ctx, Dir: dir, Mode: gosecLoadMode, Env: os.Environ()}
+	cfg := loadConfig(ctx, dir)
+	cfg.Mode = gosecLoadMode
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("loading packages: %w", err)

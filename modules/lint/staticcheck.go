@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/packages"
 	lintpkg "honnef.co/go/tools/analysis/lint"
 	"honnef.co/go/tools/config"
 	"honnef.co/go/tools/go/buildid"
@@ -78,7 +77,7 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 	if err != nil {
 		return nil, err
 	}
-	results, err := r.Run(&packages.Config{Context: ctx, Dir: dir, Env: os.Environ()}, run, patterns)
+	results, err := r.Run(loadConfig(ctx, dir), run, patterns)
 	if err != nil {
 		return nil, fmt.Errorf("loading packages: %w", err)
 	}
