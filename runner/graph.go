@@ -7,13 +7,15 @@ import (
 
 // Graph holds a pipeline's steps and what each one needs.
 type Graph struct {
-	nodes []node
-	index map[string]int
+	nodes   []node
+	index   map[string]int
+	unknown []string // steps After named before they were added
 }
 
 type node struct {
 	step  Step
 	needs []string
+	after []string
 }
 
 // Add appends a step that runs after the steps it needs.
@@ -23,6 +25,20 @@ func (g *Graph) Add(s Step, needs ...string) {
 	}
 	g.index[s.Name()] = len(g.nodes)
 	g.nodes = append(g.nodes, node{step: s, needs: needs})
+}
+
+// After has the named step start only once the earlier steps have ended,
+// however they ended: an ordering that saves work, not a dependency. A step
+// that would repeat an earlier one's work if they ran side by side (both
+// compiling the same packages into Go's build cache) waits for it and then
+// reuses what it left, and still runs when that step failed.
+func (g *Graph) After(name string, earlier ...string) {
+	if i, ok := g.index[name]; ok {
+		g.nodes[i].after = append(g.nodes[i].after, earlier...)
+		return
+	}
+	// Validate reports it: a step cannot wait for an ordering it lost.
+	g.unknown = append(g.unknown, name)
 }
 
 // Steps returns the step names in the order they were added.
@@ -55,10 +71,18 @@ func (g *Graph) Validate() error {
 		}
 		seen[name] = true
 	}
+	if len(g.unknown) > 0 {
+		return fmt.Errorf("ordering of unknown step %q", g.unknown[0])
+	}
 	for _, n := range g.nodes {
 		for _, d := range n.needs {
 			if !seen[d] {
 				return fmt.Errorf("step %q needs unknown step %q", n.step.Name(), d)
+			}
+		}
+		for _, d := range n.after {
+			if !seen[d] {
+				return fmt.Errorf("step %q runs after unknown step %q", n.step.Name(), d)
 			}
 		}
 	}
@@ -78,7 +102,8 @@ func (g *Graph) Validate() error {
 			return nil
 		}
 		state[name] = visiting
-		for _, d := range g.nodes[g.index[name]].needs {
+		n := g.nodes[g.index[name]]
+		for _, d := range append(append([]string(nil), n.needs...), n.after...) {
 			if err := visit(d, append(path, name)); err != nil {
 				return err
 			}

@@ -153,6 +153,9 @@ func StepDetail(r StepReport) string {
 	if len(r.Needs) > 0 {
 		fmt.Fprintf(&b, "needs: %s\n", strings.Join(r.Needs, ", "))
 	}
+	if len(r.After) > 0 {
+		fmt.Fprintf(&b, "after: %s\n", strings.Join(r.After, ", "))
+	}
 	switch {
 	case r.Status == Skipped:
 	case r.Cached:

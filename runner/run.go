@@ -29,6 +29,8 @@ type StepReport struct {
 	Error      string   `json:"error,omitempty"`
 	Summary    string   `json:"summary,omitempty"`
 	Needs      []string `json:"needs,omitempty"`
+	// After names the steps this one waited for without needing them.
+	After []string `json:"after,omitempty"`
 }
 
 // StepError is the error of a step that failed.
@@ -87,8 +89,9 @@ type Runner struct {
 	Concurrency int
 }
 
-// Run executes g: each step starts once all it needs have succeeded; a step
-// whose need failed or was skipped is skipped. Run returns an error only when
+// Run executes g: each step starts once all it needs have succeeded and the
+// steps it runs after have ended; a step whose need failed or was skipped is
+// skipped. Run returns an error only when
 // the graph itself is invalid; step failures are in the Outcome, which the
 // caller must Close.
 func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
@@ -133,7 +136,7 @@ func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 			defer wg.Done()
 			defer close(done[i])
 			rep := &reports[i]
-			rep.Name, rep.Needs = nd.step.Name(), nd.needs
+			rep.Name, rep.Needs, rep.After = nd.step.Name(), nd.needs, nd.after
 
 			deps := map[string]*Result{}
 			for _, need := range nd.needs {
@@ -145,6 +148,12 @@ func (r *Runner) Run(ctx context.Context, g *Graph) (*Outcome, error) {
 					return
 				}
 				deps[need] = results[j]
+			}
+			for _, earlier := range nd.after {
+				select {
+				case <-done[g.index[earlier]]:
+				case <-ctx.Done():
+				}
 			}
 			if sem != nil {
 				select {

@@ -53,6 +53,10 @@ func TestGraphValidate(t *testing.T) {
 		{"duplicate", func(g *Graph) { g.Add(s("a")); g.Add(s("a")) }, "declared twice"},
 		{"cycle", func(g *Graph) { g.Add(s("a"), "b"); g.Add(s("b"), "a") }, "cycle"},
 		{"bad name", func(g *Graph) { g.Add(s("a b")) }, "no spaces"},
+		{"after", func(g *Graph) { g.Add(s("a")); g.Add(s("b")); g.After("b", "a") }, ""},
+		{"after unknown", func(g *Graph) { g.Add(s("a")); g.After("a", "zz") }, `runs after unknown step "zz"`},
+		{"after before add", func(g *Graph) { g.After("a", "b"); g.Add(s("a")); g.Add(s("b")) }, `ordering of unknown step "a"`},
+		{"after cycle", func(g *Graph) { g.Add(s("a"), "b"); g.Add(s("b")); g.After("b", "a") }, "cycle"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +136,57 @@ func TestRunFailureSkipsDependents(t *testing.T) {
 	}
 	if o.Results["test"] == nil || o.Results["test"].Summary != "1 failed" {
 		t.Error("the failed step's result was not kept for the report")
+	}
+}
+
+func TestRunAfterOrdersWithoutDepending(t *testing.T) {
+	// lint runs after test, and still runs when test fails; build, with no
+	// ordering, runs beside test.
+	var testEnded atomic.Bool
+	lintStarted, buildStarted := make(chan struct{}), make(chan struct{})
+	var g Graph
+	g.Add(&funcStep{name: "test", run: func(context.Context, Inputs) (*Result, error) {
+		<-buildStarted
+		// A runner that ignored the ordering starts lint now; give it
+		// the chance to be caught before test ends.
+		select {
+		case <-lintStarted:
+		case <-time.After(100 * time.Millisecond):
+		}
+		testEnded.Store(true)
+		return nil, errors.New("TestBroken failed")
+	}})
+	lint := &funcStep{name: "lint", run: func(_ context.Context, in Inputs) (*Result, error) {
+		close(lintStarted)
+		if !testEnded.Load() {
+			return nil, errors.New("lint started before test ended")
+		}
+		if len(in.Deps) != 0 {
+			return nil, errors.New("an ordering gave lint a dependency's result")
+		}
+		return NewResult("lint", "")
+	}}
+	g.Add(lint)
+	g.Add(&funcStep{name: "build", run: func(context.Context, Inputs) (*Result, error) {
+		close(buildStarted)
+		return NewResult("build", "")
+	}})
+	g.After("lint", "test")
+	o, err := (&Runner{}).Run(context.Background(), &g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Status{"test": Failed, "lint": Succeeded, "build": Succeeded}
+	for k, v := range want {
+		if got := statuses(o)[k]; got != v {
+			t.Errorf("step %s = %s, want %s (%v)", k, got, v, o.Err)
+		}
+	}
+	if rep := o.Steps[1]; rep.Name != "lint" || len(rep.After) != 1 || rep.After[0] != "test" || len(rep.Needs) != 0 {
+		t.Errorf("lint's report = %+v, want after [test] and no needs", rep)
+	}
+	if d := StepDetail(o.Steps[1]); !strings.Contains(d, "after: test\n") {
+		t.Errorf("lint's detail does not say what it ran after:\n%s", d)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,13 @@ func TestLintGate(t *testing.T) {
 				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.stderr)
 			}
 			rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+			// Lint reads what the tests compiled: it waits for them,
+			// without depending on them.
+			for _, st := range rep.Steps {
+				if st.Name == "lint" && (!slices.Equal(st.After, []string{"test"}) || len(st.Needs) != 0) {
+					t.Errorf("lint step: after %v, needs %v; want after [test], no needs", st.After, st.Needs)
+				}
+			}
 			l := rep.Lint
 			if l == nil || l.Passed != (tc.code == 0) || len(l.Tools) != 2 {
 				t.Fatalf("lint report: %+v", l)

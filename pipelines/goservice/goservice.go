@@ -74,6 +74,11 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			r.Warnings = append(r.Warnings, "lint (staticcheck) and SAST (gosec) disabled: not run")
 		} else {
 			g.Add(&lintStep{cfg: lc, exec: o.Executor, cache: o.LintCache})
+			// The lint step loads its packages from export data that
+			// go test compiles too: side by side, with an empty Go cache,
+			// both would compile every dependency. After the tests, it
+			// finds them compiled.
+			g.After("lint", "test")
 			needs = append(needs, "lint")
 		}
 	}
