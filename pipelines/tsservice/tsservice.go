@@ -45,6 +45,10 @@ func Path(ctx context.Context, o pipelines.Options) (*pipelines.Run, error) {
 	if err != nil {
 		return nil, &pipelines.ConfigError{Field: "--source", Msg: err.Error()}
 	}
+	if proj.Manager.Berry {
+		// Before the tool: installing a yarn paved cannot use is no help.
+		return nil, &pipelines.ConfigError{Field: "--source", Msg: "yarn 2 or later (.yarnrc.yml) is not supported: ts-service ships the production dependencies as node_modules, which Plug'n'Play does not write, and the SBOM lists them from there; use npm, pnpm or yarn 1"}
+	}
 	if _, err := proj.Manager.Tool(); err != nil {
 		return nil, &pipelines.ConfigError{Field: "environment", Msg: err.Error()}
 	}

@@ -45,6 +45,8 @@ func TestPathConfigErrors(t *testing.T) {
 			pipelines.Options{}, "package.json: scripts.test", "test script"},
 		"foreign platform on the host's node": {map[string]string{"package.json": pkg, "package-lock.json": "{}"},
 			pipelines.Options{Platforms: []string{"linux/s390x"}}, "--platform", "linux/s390x"},
+		"yarn 2": {map[string]string{"package.json": pkg, "yarn.lock": "", ".yarnrc.yml": "nodeLinker: pnp\n"},
+			pipelines.Options{}, "--source", "yarn 2 or later"},
 		"bad coverage": {map[string]string{"package.json": pkg, "package-lock.json": "{}"},
 			pipelines.Options{MinCoverage: ptr(120.0)}, "--coverage", "120"},
 	} {
