@@ -298,12 +298,19 @@ func TestFrontendVulnerableDependency(t *testing.T) {
 	db := advisoryDB(t, `[{"id":"CVE-2099-5152","ecosystem":"npm","module":"escape-html","affected":"<1.0.4","fixed":"1.0.4",
 		"severity":"CRITICAL","title":"escape-html: invented advisory for paved's tests"}]`)
 	r := paved(t, offline, "run", "frontend", "--source", src, "--cache-dir", t.TempDir(), "--vuln-db", db)
+	checkGateRefused(t, r, src, "CVE-2099-5152", "escape-html", "1.0.3")
+}
+
+// checkGateRefused fails unless the run exited 1 naming each of want on
+// stderr, and published, wrote and reported no image.
+func checkGateRefused(t *testing.T, r result, src string, want ...string) {
+	t.Helper()
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"CVE-2099-5152", "escape-html", "1.0.3"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr does not say %q:\n%s", want, r.stderr)
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
 		}
 	}
 	if strings.Contains(r.stdout, "@sha256:") {
