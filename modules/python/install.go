@@ -16,7 +16,7 @@ import (
 // InstallOptions says what to install where.
 type InstallOptions struct {
 	Python       Interpreter
-	Requirements string   // the lock: a requirements file, every line pinned
+	Requirements string   // the lock: a requirements file, every line pinned, or a uv.lock
 	Target       string   // pip install --target; created, and must be empty
 	Env          []string // the environment for pip (its configuration: PIP_*)
 }
@@ -31,7 +31,31 @@ type Package struct {
 // runs pip install --target, and checks that pip installed exactly what the
 // lock pins: a dependency the lock does not pin would come from whatever
 // the index serves that day.
+//
+// A uv.lock (by name) is first turned into requirements with
+// RequirementsFromUVLock, written to a temporary file for pip.
 func Install(ctx context.Context, opts InstallOptions) ([]Package, error) {
+	if filepath.Base(opts.Requirements) == UVLockFile {
+		b, err := os.ReadFile(opts.Requirements)
+		if err != nil {
+			return nil, err
+		}
+		reqs, err := RequirementsFromUVLock(b)
+		if err != nil {
+			return nil, err
+		}
+		tmp, err := os.MkdirTemp("", "uvlock-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		// Named after the lock so pip's messages and the check below name it.
+		p := filepath.Join(tmp, UVLockFile)
+		if err := os.WriteFile(p, reqs, 0o644); err != nil {
+			return nil, err
+		}
+		opts.Requirements = p
+	}
 	f, err := os.Open(opts.Requirements)
 	if err != nil {
 		return nil, err

@@ -172,20 +172,36 @@ func hostEntrypoint(ep []string, executable string) []string {
 
 const placeholder = "example.invalid/job@sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
-// lockFile is the lock's path, or "" when the job has no dependencies.
+// lockFile is the lock's path (a requirements file or a uv.lock), or ""
+// when the job has no dependencies.
 func lockFile(dir, name string) (string, error) {
 	field := pipelines.ConfigFile + ": job.requirements"
 	if name == "" {
 		name = DefaultRequirements
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			if _, err := os.Stat(filepath.Join(dir, "pyproject.toml")); err == nil && pyprojectHasDependencies(filepath.Join(dir, "pyproject.toml")) {
-				return "", &pipelines.ConfigError{Field: field, Msg: "pyproject.toml lists dependencies but there is no lock: export one as requirements.txt with every version pinned (uv export --format requirements-txt, or pip-compile --generate-hashes pyproject.toml)"}
+			// uv's lock is read as it is, so a uv project needs no export.
+			if _, err := os.Stat(filepath.Join(dir, python.UVLockFile)); err == nil {
+				name = python.UVLockFile
+			} else if _, err := os.Stat(filepath.Join(dir, "pyproject.toml")); err == nil && pyprojectHasDependencies(filepath.Join(dir, "pyproject.toml")) {
+				return "", &pipelines.ConfigError{Field: field, Msg: "pyproject.toml lists dependencies but there is no lock: lock them with uv lock (paved reads uv.lock), or write requirements.txt with every version pinned (pip-compile --generate-hashes pyproject.toml)"}
+			} else {
+				return "", nil
 			}
-			return "", nil
 		}
 	}
 	p := filepath.Join(dir, filepath.FromSlash(name))
+	if filepath.Base(p) == python.UVLockFile {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", &pipelines.ConfigError{Field: field, Msg: err.Error()}
+		}
+		// A package pip could not check by hash is a setting to fix.
+		if _, err := python.RequirementsFromUVLock(b); err != nil {
+			return "", &pipelines.ConfigError{Field: field, Msg: err.Error()}
+		}
+		return p, nil
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return "", &pipelines.ConfigError{Field: field, Msg: err.Error()}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pavedhq/paved/internal/testtools/ci"
 	"github.com/pavedhq/paved/pipelines"
+	"github.com/pavedhq/paved/runner"
 )
 
 func write(t *testing.T, dir string, files map[string]string) {
@@ -37,6 +38,7 @@ func TestPathRefusesBadSettings(t *testing.T) {
 	}{
 		"unpinned lock":             {map[string]string{"requirements.txt": "six==1.16.0\ntoml\n"}, pipelines.Options{}, "paved.yaml: job.requirements", "requirements.txt:2"},
 		"no lock for pyproject":     {map[string]string{"pyproject.toml": "[project]\ndependencies = [\"toml\"]\n"}, pipelines.Options{}, "paved.yaml: job.requirements", "no lock"},
+		"git source in uv.lock":     {map[string]string{"pyproject.toml": "[project]\ndependencies = [\"toml\"]\n", "uv.lock": uvLock(`{ git = "https://git.example/toml?rev=1#1" }`)}, pipelines.Options{}, "paved.yaml: job.requirements", "package toml"},
 		"named lock missing":        {map[string]string{"paved.yaml": "job:\n  requirements: locks/prod.txt\n"}, pipelines.Options{}, "paved.yaml: job.requirements", "prod.txt"},
 		"no module to run":          {map[string]string{"job/__main__.py": "", "other/__main__.py": ""}, pipelines.Options{}, "paved.yaml: job.module", "found 2"},
 		"foreign platform, no base": {nil, pipelines.Options{Platforms: []string{"linux/s390x"}}, "--platform", "this machine's Python"},
@@ -66,5 +68,45 @@ func TestPathPlansTheGraph(t *testing.T) {
 	}
 	if got := strings.Join(r.Graph.Steps(), ","); got != "deps,test,build,sbom,scan,publish,manifests" {
 		t.Errorf("steps %s", got)
+	}
+}
+
+// uvLock is a uv.lock for a project that needs toml from src.
+func uvLock(src string) string {
+	return "version = 1\nrequires-python = \">=3.9\"\n\n" +
+		"[[package]]\nname = \"job\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"toml\" }]\n\n" +
+		"[[package]]\nname = \"toml\"\nversion = \"0.10.2\"\nsource = " + src + "\n" +
+		"wheels = [{ url = \"https://files.example/toml-0.10.2-py2.py3-none-any.whl\", hash = \"sha256:806143ae5bfb6a3c6e736a764057db0e6a0e05e338b5630894a5f779cabb4f9b\" }]\n"
+}
+
+func TestPathReadsUVLock(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"job/__init__.py": "", "job/__main__.py": "",
+		"pyproject.toml": "[project]\nname = \"job\"\ndependencies = [\"toml\"]\n",
+		"uv.lock":        uvLock(`{ registry = "https://pypi.org/simple" }`),
+		"paved.yaml":     "service: nightly\nbase: registry.example/python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\njob:\n  schedule: \"@daily\"\n"})
+	r, err := Path(context.Background(), pipelines.Options{Source: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, ok := r.Graph.Step("deps").(*depsStep)
+	if !ok {
+		t.Fatalf("deps step %T", r.Graph.Step("deps"))
+	}
+	if want := filepath.Join(dir, "uv.lock"); deps.lock != want {
+		t.Errorf("deps installs %q, want %q", deps.lock, want)
+	}
+	// The step's key follows the lock's bytes.
+	before, err := deps.Key(context.Background(), runner.Inputs{})
+	if err != nil {
+		ci.Unavailable(t, "no interpreter to key with: %v", err)
+	}
+	write(t, dir, map[string]string{"uv.lock": uvLock(`{ registry = "https://pypi.org/simple" }`) + "\n# changed\n"})
+	after, err := deps.Key(context.Background(), runner.Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == after {
+		t.Error("the deps key did not change with uv.lock")
 	}
 }
