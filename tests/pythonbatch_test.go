@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -265,5 +267,96 @@ func TestPythonBatchRefusesAnUnpinnedLock(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "job.requirements") || !strings.Contains(r.stderr, "requirements.txt:12") || !strings.Contains(r.stderr, "not pinned") {
 		t.Errorf("the error does not name the field and line:\n%s", r.stderr)
+	}
+}
+
+// A job locked with uv: pyproject.toml and uv.lock, no requirements.txt.
+// paved reads the lock's runtime dependencies with their hashes and pip
+// installs them (from the example's wheels, through pip's own
+// configuration as a user's index would be); the SBOM lists them and the
+// dev dependency stays out.
+func TestPythonBatchUVLock(t *testing.T) {
+	env := pythonEnv(t)
+	src := copyPythonExample(t)
+	if err := os.Remove(filepath.Join(src, "requirements.txt")); err != nil {
+		t.Fatal(err)
+	}
+	hash := func(wheel string) string {
+		b, err := os.ReadFile(filepath.Join(src, "wheels", wheel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("sha256:%x", sha256.Sum256(b))
+	}
+	files := map[string]string{
+		"pyproject.toml": "[project]\nname = \"nightly-report\"\nversion = \"0.1.0\"\ndependencies = [\"six\", \"toml\"]\n\n[dependency-groups]\ndev = [\"pytest\"]\n",
+		"uv.lock": `version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "nightly-report"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "six" },
+    { name = "toml" },
+]
+
+[package.dev-dependencies]
+dev = [
+    { name = "pytest" },
+]
+
+[[package]]
+name = "pytest"
+version = "8.3.5"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.pythonhosted.org/packages/pytest-8.3.5-py3-none-any.whl", hash = "sha256:c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820", size = 343634 },
+]
+
+[[package]]
+name = "six"
+version = "1.16.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.pythonhosted.org/packages/six-1.16.0-py3-none-any.whl", hash = "` + hash("six-1.16.0-py3-none-any.whl") + `", size = 11053 },
+]
+
+[[package]]
+name = "toml"
+version = "0.10.2"
+source = { registry = "https://pypi.org/simple" }
+wheels = [
+    { url = "https://files.pythonhosted.org/packages/toml-0.10.2-py3-none-any.whl", hash = "` + hash("toml-0.10.2-py3-none-any.whl") + `", size = 16588 },
+]
+`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env = append(env, "PIP_NO_INDEX=1", "PIP_FIND_LINKS="+filepath.Join(src, "wheels"))
+	runToLayout(t, env, "python-batch", src)
+	rep := readReport(t, filepath.Join(src, ".paved", "report.json"))
+	for p, sbom := range imageSBOMs(t, rep) {
+		for _, purl := range []string{"pkg:pypi/six@1.16.0", "pkg:pypi/toml@0.10.2"} {
+			if !strings.Contains(sbom, purl) {
+				t.Errorf("the image SBOM %s does not list %s", p, purl)
+			}
+		}
+		if strings.Contains(sbom, "pkg:pypi/pytest@") {
+			t.Errorf("the image SBOM %s lists the dev dependency pytest", p)
+		}
+	}
+
+	// A hash that does not match the wheel: pip refuses it, and so does
+	// the run.
+	replaceInFile(t, filepath.Join(src, "uv.lock"), hash("six-1.16.0-py3-none-any.whl"), "sha256:"+strings.Repeat("0", 64))
+	os.RemoveAll(filepath.Join(src, ".paved"))
+	r := paved(t, env, "run", "python-batch", "--source", src, "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.stderr, "six") {
+		t.Fatalf("a wrong hash in uv.lock: exit %d, want 1 naming six\n%s", r.code, r.stderr)
 	}
 }
