@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/pavedhq/paved/internal/testtools/ci"
 	"github.com/pavedhq/paved/modules/build"
 )
 
@@ -48,6 +51,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	downloadEnv = os.Environ()
 	os.Setenv("TMPDIR", tmp)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -80,6 +84,24 @@ func TestMain(m *testing.M) {
 	ln.Close()
 	os.RemoveAll(tmp)
 	os.Exit(code)
+}
+
+// downloadEnv is the environment the tests started with, before TestMain
+// took the network away.
+var downloadEnv []string
+
+// fetchModules puts modules at versions paved itself does not use into the
+// module cache, from the module proxy the go command normally uses: the
+// scans under test then read them offline. Under CI a failed download
+// fails the test.
+func fetchModules(t *testing.T, modVersions ...string) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"mod", "download"}, modVersions...)...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(slices.Clone(downloadEnv), "GOFLAGS=", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		ci.Unavailable(t, "go mod download %v: %v\n%s", modVersions, err, out)
+	}
 }
 
 // writeTrivyDB writes a Trivy database with the fixture advisories into

@@ -238,6 +238,7 @@ func TestSourceCacheModuleVersion(t *testing.T) {
 	db := t.TempDir()
 	writeGoVulnDBOf(t, db, "2025-01-02T03:04:05Z", []goAdvisory{
 		{ID: mergoGO, Alias: mergoCVE, Module: "dario.cat/mergo", Package: "dario.cat/mergo", Symbol: "Merge", Fixed: "1.0.2"}})
+	fetchModules(t, "dario.cat/mergo@v1.0.2", "dario.cat/mergo@v1.0.1")
 	src, cache := t.TempDir(), t.TempDir()
 	gomod := "module example.com/mergesvc\n\ngo 1.22\n\nrequire dario.cat/mergo v1.0.2\n"
 	writeModule(t, src, map[string]string{"go.mod": gomod, "go.sum": mergoGoSum, "main.go": `package main
