@@ -288,6 +288,11 @@ func TestPythonBatchUVLock(t *testing.T) {
 		}
 		return fmt.Sprintf("sha256:%x", sha256.Sum256(b))
 	}
+	// A package from the index with one wheel, as uv locks it.
+	locked := func(name, version, wheel, hash string) string {
+		return fmt.Sprintf("\n[[package]]\nname = %q\nversion = %q\nsource = { registry = \"https://pypi.org/simple\" }\n"+
+			"wheels = [\n    { url = \"https://files.pythonhosted.org/packages/%s\", hash = %q },\n]\n", name, version, wheel, hash)
+	}
 	files := map[string]string{
 		"pyproject.toml": "[project]\nname = \"nightly-report\"\nversion = \"0.1.0\"\ndependencies = [\"six\", \"toml\"]\n\n[dependency-groups]\ndev = [\"pytest\"]\n",
 		"uv.lock": `version = 1
@@ -306,31 +311,9 @@ dependencies = [
 dev = [
     { name = "pytest" },
 ]
-
-[[package]]
-name = "pytest"
-version = "8.3.5"
-source = { registry = "https://pypi.org/simple" }
-wheels = [
-    { url = "https://files.pythonhosted.org/packages/pytest-8.3.5-py3-none-any.whl", hash = "sha256:c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820", size = 343634 },
-]
-
-[[package]]
-name = "six"
-version = "1.16.0"
-source = { registry = "https://pypi.org/simple" }
-wheels = [
-    { url = "https://files.pythonhosted.org/packages/six-1.16.0-py3-none-any.whl", hash = "` + hash("six-1.16.0-py3-none-any.whl") + `", size = 11053 },
-]
-
-[[package]]
-name = "toml"
-version = "0.10.2"
-source = { registry = "https://pypi.org/simple" }
-wheels = [
-    { url = "https://files.pythonhosted.org/packages/toml-0.10.2-py3-none-any.whl", hash = "` + hash("toml-0.10.2-py3-none-any.whl") + `", size = 16588 },
-]
-`,
+` + locked("pytest", "8.3.5", "pytest-8.3.5-py3-none-any.whl", "sha256:c69214aa47deac29fad6c2a4f590b9c4a9fdb16a403176fe154b79c0b4d4d820") +
+			locked("six", "1.16.0", "six-1.16.0-py3-none-any.whl", hash("six-1.16.0-py3-none-any.whl")) +
+			locked("toml", "0.10.2", "toml-0.10.2-py3-none-any.whl", hash("toml-0.10.2-py3-none-any.whl")),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {

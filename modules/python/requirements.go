@@ -39,11 +39,17 @@ func (e *RequirementError) Error() string {
 // hundred kilobytes.
 const maxRequirementsSize = 8 << 20
 
+// What a lock may hold as a name (PEP 508: letters and digits, with . _ -
+// inside) and as a pinned version; a uv.lock is held to the same.
+const (
+	namePattern    = `[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?`
+	versionPattern = `[A-Za-z0-9][A-Za-z0-9.+!_-]*`
+)
+
 var (
-	// A name per PEP 508: letters and digits, with . _ - inside.
-	reqName = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$`)
+	reqName = regexp.MustCompile(`^(` + namePattern + `)\s*(\[[^\]]*\])?\s*(.*)$`)
 	// One exact version: == or ===, no wildcard.
-	exactPin = regexp.MustCompile(`^(===?)\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)$`)
+	exactPin = regexp.MustCompile(`^(===?)\s*(` + versionPattern + `)$`)
 	// Options pip accepts in a requirements file that change only where
 	// packages come from, taking a value.
 	sourceOptions = map[string]bool{"-i": true, "--index-url": true, "--extra-index-url": true, "-f": true, "--find-links": true, "--trusted-host": true}

@@ -55,8 +55,8 @@ type uvDist struct {
 
 var (
 	// What the requirements parser reads as a name and a pinned version.
-	uvName    = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$`)
-	uvVersion = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+!_-]*$`)
+	uvName    = regexp.MustCompile(`^` + namePattern + `$`)
+	uvVersion = regexp.MustCompile(`^` + versionPattern + `$`)
 )
 
 // maxMarkerAlternatives bounds the ways a package can be reached with
