@@ -90,7 +90,7 @@ func incidentVerb(verb string, t events.Type) *cobra.Command {
 			for _, w := range em.Warnings() {
 				fmt.Fprintf(c.ErrOrStderr(), "paved: warning: %s\n", w)
 			}
-			if d.PendingTotal() > 0 {
+			if d.Mine > 0 {
 				fmt.Fprintf(c.ErrOrStderr(), "paved: %s %s is spooled; paved events flush (or the next run) sends it\n", t, in.ID)
 			}
 			_, err = fmt.Fprintln(c.OutOrStdout(), in.ID)

@@ -23,9 +23,15 @@ func TryExclusive(f *os.File) (bool, error) { return try(f, syscall.LOCK_EX) }
 
 // Exclusive takes an exclusive lock on f, waiting for it. Closing f
 // releases it.
-func Exclusive(f *os.File) error {
+func Exclusive(f *os.File) error { return wait(f, syscall.LOCK_EX) }
+
+// Shared takes a shared lock on f, waiting while another process holds it
+// exclusively. Closing f releases it.
+func Shared(f *os.File) error { return wait(f, syscall.LOCK_SH) }
+
+func wait(f *os.File, how int) error {
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		err := syscall.Flock(int(f.Fd()), how)
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}

@@ -11,12 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pavedhq/paved/internal/flock"
 )
 
 // collector is a real HTTP receiver that counts what it acknowledged, by
@@ -504,5 +507,128 @@ func TestSlowSinkCostsOneTimeout(t *testing.T) {
 	}
 	if w := em.Warnings(); len(w) != 1 || !strings.Contains(w[0], "deadline") {
 		t.Errorf("warnings %q", w)
+	}
+}
+
+// TestOwnEventAnotherProcessTried: another process takes this process's
+// event from the shared spool first. This process never says nothing
+// about its event, which its user would take for delivery: it waits for
+// the other process to let go, then counts the event as delivered (gone
+// from the spool) or warns that it waits there.
+func TestOwnEventAnotherProcessTried(t *testing.T) {
+	for _, other := range []string{"delivers it", "is killed sending it", "finds the sink down"} {
+		t.Run(other, func(t *testing.T) {
+			c, c2 := newCollector(t), newCollector(t)
+			c2.up()
+			dir := t.TempDir()
+			sp, _ := OpenSpool(dir)
+			em := &Emitter{Spool: sp, Sinks: []Spec{Spec(c.url())}}
+			em.Emit(context.Background(), testEvent(t, "mine"), nil)
+			path := filepath.Join(dir, entryName(Spec(c.url()), testEvent(t, "mine")))
+
+			var release func()
+			switch other {
+			case "delivers it":
+				// This test plays the other process: it holds the entry
+				// as a sender does, then removes it as one that got it
+				// through does.
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := flock.Exclusive(f); err != nil {
+					t.Fatal(err)
+				}
+				release = func() { os.Remove(path); f.Close() }
+			case "is killed sending it":
+				// A real process sends the oldest entry, ours, to a
+				// receiver that holds the request; its own event goes to
+				// another sink, which this process delivers.
+				c.hold = make(chan string, 1)
+				c.up()
+				cmd := helperCmd(t, "hold", dir, c2.url(), "other")
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				if id := <-c.hold; id != "mine/incident.detected" {
+					t.Fatalf("the other process sent %q first", id)
+				}
+				release = func() { cmd.Process.Kill(); cmd.Wait() }
+			case "finds the sink down":
+				// The other process's pass fails on it before this one
+				// delivers: the entry is in back-off, so this pass does
+				// not try it.
+				if d := emitRun(t, dir, nil, nil); d.Delivered != 0 || d.PendingTotal() != 1 {
+					t.Fatalf("the other process: delivered %d, pending %d", d.Delivered, d.PendingTotal())
+				}
+			}
+			done := make(chan *Delivery, 1)
+			go func() { done <- em.Deliver(context.Background(), false, time.Minute) }()
+			if release != nil {
+				waitForLockWaiter(t, path)
+				release()
+			}
+			d := <-done
+			warnings := em.Warnings()
+			if other == "delivers it" {
+				if d.Mine != 0 || len(warnings) != 0 {
+					t.Fatalf("own events left %d, warnings %q; want 0 and none", d.Mine, warnings)
+				}
+				return
+			}
+			if d.Mine != 1 || d.PendingTotal() != 1 || len(warnings) != 1 || !strings.Contains(warnings[0], "mine") || !strings.Contains(warnings[0], dir) {
+				t.Fatalf("own events left %d, pending %d, warnings %q; want 1, 1 and one naming the event and the spool", d.Mine, d.PendingTotal(), warnings)
+			}
+			if other == "finds the sink down" {
+				// Told once: the next pass, still in back-off, says no more.
+				em.Deliver(context.Background(), false, time.Minute)
+				if w := em.Warnings(); len(w) != 0 {
+					t.Errorf("second pass warned again: %q", w)
+				}
+				return
+			}
+			// The killed sender left no back-off: with the receiver
+			// answering, this process's next pass delivers the event.
+			c2.exactlyOnce(t, []string{"other"})
+			c.mu.Lock()
+			c.hold = nil
+			c.mu.Unlock()
+			if d := em.Deliver(context.Background(), false, time.Minute); d.Delivered != 1 || d.Mine != 0 {
+				t.Errorf("next pass: delivered %d, own events left %d; want 1, 0", d.Delivered, d.Mine)
+			}
+			c.exactlyOnce(t, []string{"mine"})
+		})
+	}
+}
+
+// waitForLockWaiter returns once a process waits for a lock on path: the
+// kernel lists waiters in /proc/locks with "->".
+func waitForLockWaiter(t *testing.T, path string) {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	suffix := ":" + strconv.FormatUint(st.Ino, 10)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/locks")
+		if err != nil {
+			t.Fatalf("reading the kernel's lock table: %v", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "->") {
+				continue
+			}
+			for _, f := range strings.Fields(line) {
+				if strings.Count(f, ":") == 2 && strings.HasSuffix(f, suffix) {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no process waited for the lock on %s in 30s", path)
+		}
+		runtime.Gosched()
 	}
 }

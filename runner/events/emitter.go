@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,6 +49,16 @@ type Emitter struct {
 	// leave them alone (their events wait in the spool), so a sink that
 	// does not answer costs a run one time-out, not one per pass.
 	slow map[Spec]bool
+	// mine holds the spool entries of the events this process emitted, by
+	// name, until a pass finds them gone: a process reports on its own
+	// events even when another process was the one that tried them.
+	mine map[string]ownEntry
+}
+
+type ownEntry struct {
+	sink   Spec
+	id     string
+	warned bool
 }
 
 // NewEmitter spools in the default spool directory for sinks. A spool
@@ -135,6 +149,12 @@ func (e *Emitter) Emit(ctx context.Context, ev *Event, err error) {
 		if e.Spool != nil {
 			aerr := e.Spool.Append(spec, ev)
 			if aerr == nil {
+				e.mu.Lock()
+				if e.mine == nil {
+					e.mine = map[string]ownEntry{}
+				}
+				e.mine[entryName(spec, ev)] = ownEntry{sink: spec, id: ev.ID()}
+				e.mu.Unlock()
 				continue
 			}
 			var full *FullError
@@ -227,7 +247,50 @@ func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration
 			e.warn(d.Down[spec])
 		}
 	}
+	e.settle(ctx, d, force)
 	return d
+}
+
+// settle waits for the processes that were sending this process's events
+// (or, when forced, any event) during the pass, then counts what is still
+// in the spool: Pending for what another process held and failed to send,
+// Mine for this process's own. Own events left without a warning so far
+// (another process tried them and the sink did not take them) get one:
+// the user must not take silence for delivery.
+func (e *Emitter) settle(ctx context.Context, d *Delivery, force bool) {
+	e.mu.Lock()
+	mine := maps.Clone(e.mine)
+	e.mu.Unlock()
+	for _, b := range d.busy {
+		if _, own := mine[b.Name]; (own || force) && e.Spool.waiting(ctx, b.Name) {
+			d.Pending[b.Sink]++
+			if !own {
+				e.warn(fmt.Sprintf("events: another paved process was sending %s %s to %s and it is still in the spool %s", b.Event.Type(), b.Event.ID(), b.Sink, e.Spool.Dir()))
+			}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	left := map[Spec][]string{}
+	for name, o := range mine {
+		if _, err := os.Stat(filepath.Join(e.Spool.Dir(), name)); errors.Is(err, fs.ErrNotExist) {
+			delete(e.mine, name)
+			continue
+		}
+		d.Mine++
+		// A sink's outage was reported with where its events wait; an
+		// event already reported waiting is not reported again.
+		if !e.warnedDown[o.sink] && !o.warned {
+			left[o.sink] = append(left[o.sink], o.id)
+			o.warned = true
+			e.mine[name] = o
+		}
+	}
+	for _, spec := range slices.Sorted(maps.Keys(left)) {
+		ids := left[spec]
+		sort.Strings(ids)
+		e.warnings = append(e.warnings, fmt.Sprintf("events: %s did not take %s yet (another paved process tried it meanwhile); it waits in the spool %s for the next run or paved events flush", spec, strings.Join(ids, ", "), e.Spool.Dir()))
+	}
 }
 
 func sortedSpecs(m map[Spec]string) []Spec {

@@ -259,6 +259,12 @@ type Delivery struct {
 	Down map[Spec]string
 	// TimedOut are the sinks that failed by not answering in time.
 	TimedOut map[Spec]bool
+	// Mine counts this process's own events still in the spool after the
+	// pass (Emitter.Deliver sets it).
+	Mine int
+
+	// busy are the entries another process was sending during the pass.
+	busy []Entry
 }
 
 // Skip is what an Opener returns for a sink not to try in this pass: its
@@ -326,7 +332,9 @@ func (s *Spool) Deliver(ctx context.Context, open Opener, force bool) *Delivery 
 				acked = true
 				d.Delivered++
 			case err == nil:
-				// Another process holds it, or has delivered it.
+				// Another process holds it, or has delivered it: only
+				// that process knows which, once it lets go (waiting).
+				d.busy = append(d.busy, e)
 			default:
 				var rej *RejectedError
 				if errors.As(err, &rej) {
@@ -423,6 +431,40 @@ func (s *Spool) deliverOne(ctx context.Context, sink Sink, e Entry) (bool, error
 		}
 	}
 	return false, sendErr
+}
+
+// waiting reports whether the entry name is still in the spool once no
+// other process is sending it. A process that holds it may be sending it
+// right now, and only the outcome says whether it is delivered; if ctx
+// ends first, it counts as waiting.
+func (s *Spool) waiting(ctx context.Context, name string) bool {
+	path := filepath.Join(s.dir, name)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	locked, err := flock.TryShared(f)
+	if err == nil && !locked {
+		done := make(chan error, 1)
+		go func() { done <- flock.Shared(f) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			// The wait goes on in the background; closing f at its end
+			// releases the lock it then gets.
+			go func() { <-done; f.Close() }()
+			return true
+		}
+	}
+	defer f.Close()
+	if err != nil {
+		return true
+	}
+	_, err = os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // backoff is the wait after the n-th failed attempt.
