@@ -19,8 +19,8 @@ type JobConfig struct {
 	// (["python3", "-m", "job", "--verbose"]).
 	Entrypoint []string `yaml:"entrypoint"`
 	// Requirements is the lock, relative to the service: a requirements
-	// file with every requirement pinned, or a uv.lock. Default
-	// requirements.txt, else uv.lock.
+	// file with every requirement pinned, a uv.lock or a poetry.lock.
+	// Default requirements.txt, else uv.lock or poetry.lock.
 	Requirements string `yaml:"requirements"`
 	// Schedule (cron syntax, or @daily ...) makes the run write a
 	// Kubernetes CronJob for the image; with none, no manifest.

@@ -16,7 +16,7 @@ import (
 // InstallOptions says what to install where.
 type InstallOptions struct {
 	Python       Interpreter
-	Requirements string   // the lock: a requirements file, every line pinned, or a uv.lock
+	Requirements string   // the lock: a requirements file, every line pinned, a uv.lock or a poetry.lock
 	Target       string   // pip install --target; created, and must be empty
 	Env          []string // the environment for pip (its configuration: PIP_*)
 }
@@ -32,25 +32,22 @@ type Package struct {
 // lock pins: a dependency the lock does not pin would come from whatever
 // the index serves that day.
 //
-// A uv.lock (by name) is first turned into requirements with
-// RequirementsFromUVLock, written to a temporary file for pip.
+// A uv.lock or a poetry.lock (by name) is first turned into requirements
+// with RequirementsFromUVLock or RequirementsFromPoetryLock (reading the
+// pyproject.toml beside it), written to a temporary file for pip.
 func Install(ctx context.Context, opts InstallOptions) ([]Package, error) {
-	if filepath.Base(opts.Requirements) == UVLockFile {
-		b, err := os.ReadFile(opts.Requirements)
+	if base := filepath.Base(opts.Requirements); base == UVLockFile || base == PoetryLockFile {
+		reqs, err := ConvertLock(opts.Requirements)
 		if err != nil {
 			return nil, err
 		}
-		reqs, err := RequirementsFromUVLock(b)
-		if err != nil {
-			return nil, err
-		}
-		tmp, err := os.MkdirTemp("", "uvlock-")
+		tmp, err := os.MkdirTemp("", "lock-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
 		// Named after the lock so pip's messages and the check below name it.
-		p := filepath.Join(tmp, UVLockFile)
+		p := filepath.Join(tmp, base)
 		if err := os.WriteFile(p, reqs, 0o644); err != nil {
 			return nil, err
 		}
@@ -90,6 +87,23 @@ func Install(ctx context.Context, opts InstallOptions) ([]Package, error) {
 		return nil, err
 	}
 	return pkgs, checkLocked(reqs, pkgs, filepath.Base(opts.Requirements))
+}
+
+// ConvertLock reads a uv.lock or a poetry.lock (with the pyproject.toml
+// beside it) as the requirements file it stands for.
+func ConvertLock(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if filepath.Base(path) == UVLockFile {
+		return RequirementsFromUVLock(b)
+	}
+	pyproject, err := os.ReadFile(filepath.Join(filepath.Dir(path), "pyproject.toml"))
+	if err != nil {
+		return nil, &PoetryLockError{Msg: "the project's dependencies are in the pyproject.toml beside it: " + err.Error()}
+	}
+	return RequirementsFromPoetryLock(pyproject, b)
 }
 
 // checkLocked compares what pip installed with what the lock pins.

@@ -40,7 +40,8 @@ func (e *RequirementError) Error() string {
 const maxRequirementsSize = 8 << 20
 
 // What a lock may hold as a name (PEP 508: letters and digits, with . _ -
-// inside) and as a pinned version; a uv.lock is held to the same.
+// inside) and as a pinned version; uv.lock and poetry.lock are held to the
+// same.
 const (
 	namePattern    = `[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?`
 	versionPattern = `[A-Za-z0-9][A-Za-z0-9.+!_-]*`

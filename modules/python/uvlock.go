@@ -3,9 +3,7 @@ package python
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"sort"
-	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -53,16 +51,6 @@ type uvDist struct {
 	Hash string `toml:"hash"`
 }
 
-var (
-	// What the requirements parser reads as a name and a pinned version.
-	uvName    = regexp.MustCompile(`^` + namePattern + `$`)
-	uvVersion = regexp.MustCompile(`^` + versionPattern + `$`)
-)
-
-// maxMarkerAlternatives bounds the ways a package can be reached with
-// different markers; past it the markers are too tangled to carry.
-const maxMarkerAlternatives = 32
-
 // RequirementsFromUVLock turns a uv.lock into the requirements file that
 // uv export --format requirements-txt --no-dev --no-emit-project writes:
 // the project's runtime dependencies and everything they need, each
@@ -90,7 +78,7 @@ func RequirementsFromUVLock(b []byte) ([]byte, error) {
 	root := -1
 	byName := map[string][]int{}
 	for i, p := range lock.Packages {
-		if !uvName.MatchString(p.Name) {
+		if !pinnedName.MatchString(p.Name) {
 			return nil, &UVLockError{Msg: fmt.Sprintf("package name %q is not a distribution name", p.Name)}
 		}
 		n := NormalizeName(p.Name)
@@ -106,14 +94,11 @@ func RequirementsFromUVLock(b []byte) ([]byte, error) {
 		return nil, &UVLockError{Msg: `no package is the project (source = { virtual = "." } or { editable = "." })`}
 	}
 
-	// A node is a package, or a package's extra: "i" or "i[extra]". Each
-	// reached node holds the ways it is reached, as sets of markers that
-	// all hold on the way; an empty set means always.
+	// A node is a package, or a package's extra: "i" or "i[extra]".
 	type node struct {
 		pkg   int
 		extra string
 	}
-	ways := map[node][][]string{}
 	resolve := func(from int, d uvDep) (int, error) {
 		cands := byName[NormalizeName(d.Name)]
 		var match []int
@@ -130,54 +115,39 @@ func RequirementsFromUVLock(b []byte) ([]byte, error) {
 		}
 		return 0, &UVLockError{Package: lock.Packages[from].Name, Msg: fmt.Sprintf("depends on %s, which the lock lists at %d versions, without saying which", d.Name, len(match))}
 	}
-	edges := func(n node) []uvDep {
+	edges := func(n node) ([]lockEdge[node], error) {
 		p := lock.Packages[n.pkg]
-		if n.extra == "" {
-			return p.Dependencies
-		}
-		for k, deps := range p.Optional {
-			if NormalizeName(k) == NormalizeName(n.extra) {
-				return deps
+		deps := p.Dependencies
+		if n.extra != "" {
+			deps = nil
+			for k, ds := range p.Optional {
+				if NormalizeName(k) == NormalizeName(n.extra) {
+					deps = ds
+				}
 			}
 		}
-		return nil
-	}
-	start := node{pkg: root}
-	ways[start] = [][]string{{}}
-	work := []node{start}
-	for len(work) > 0 {
-		n := work[len(work)-1]
-		work = work[:len(work)-1]
-		for _, d := range edges(n) {
-			if strings.ContainsAny(d.Marker, "\r\n\\#;") || strings.Contains(d.Marker, "--") {
+		var es []lockEdge[node]
+		for _, d := range deps {
+			if !writableMarker(d.Marker) {
 				return nil, &UVLockError{Package: d.Name, Msg: fmt.Sprintf("marker %q cannot be written in a requirements file", d.Marker)}
 			}
 			c, err := resolve(n.pkg, d)
 			if err != nil {
 				return nil, err
 			}
-			targets := []node{{pkg: c}}
-			for _, e := range d.Extra {
-				targets = append(targets, node{pkg: c, extra: e})
+			e := lockEdge[node]{to: []node{{pkg: c}}, marker: d.Marker}
+			for _, x := range d.Extra {
+				e.to = append(e.to, node{pkg: c, extra: x})
 			}
-			for _, w := range ways[n] {
-				way := w
-				if m := strings.TrimSpace(d.Marker); m != "" {
-					way = addMarker(w, m)
-				}
-				for _, t := range targets {
-					next, changed := addWay(ways[t], way)
-					if !changed {
-						continue
-					}
-					if len(next) > maxMarkerAlternatives {
-						return nil, &UVLockError{Package: lock.Packages[t.pkg].Name, Msg: "is needed under too many different markers to write them out"}
-					}
-					ways[t] = next
-					work = append(work, t)
-				}
-			}
+			es = append(es, e)
 		}
+		return es, nil
+	}
+	ways, err := reach(node{pkg: root}, edges, func(t node) error {
+		return &UVLockError{Package: lock.Packages[t.pkg].Name, Msg: "is needed under too many different markers to write them out"}
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	var picked []int
@@ -200,7 +170,7 @@ func RequirementsFromUVLock(b []byte) ([]byte, error) {
 		if err := checkSource(p); err != nil {
 			return nil, err
 		}
-		if !uvVersion.MatchString(p.Version) {
+		if !pinnedVersion.MatchString(p.Version) {
 			return nil, &UVLockError{Package: p.Name, Msg: fmt.Sprintf("version %q is not one pip can pin", p.Version)}
 		}
 		var hashes []string
@@ -222,14 +192,7 @@ func RequirementsFromUVLock(b []byte) ([]byte, error) {
 		if len(hashes) == 0 {
 			return nil, &UVLockError{Package: p.Name, Msg: "has no hashes, so pip could not check what it downloads"}
 		}
-		fmt.Fprintf(&out, "%s==%s", p.Name, p.Version)
-		if m := markerOf(ways[node{pkg: i}]); m != "" {
-			fmt.Fprintf(&out, " ; %s", m)
-		}
-		for _, h := range hashes {
-			fmt.Fprintf(&out, " \\\n    --hash=%s", h)
-		}
-		out.WriteByte('\n')
+		writePin(&out, p.Name, p.Version, markerOf(ways[node{pkg: i}]), hashes)
 	}
 	// What is written must read back as a lock; a clash (one name pinned
 	// twice under the same markers) shows here rather than in pip.
@@ -256,69 +219,4 @@ func checkSource(p uvPackage) error {
 		}
 	}
 	return nil
-}
-
-// addMarker is way with m added, kept sorted and without repeats.
-func addMarker(way []string, m string) []string {
-	i := sort.SearchStrings(way, m)
-	if i < len(way) && way[i] == m {
-		return way
-	}
-	out := make([]string, 0, len(way)+1)
-	out = append(out, way[:i]...)
-	out = append(out, m)
-	return append(out, way[i:]...)
-}
-
-// addWay adds way to ways unless a way with a subset of its markers is
-// there already (it would add nothing), dropping ways it covers.
-func addWay(ways [][]string, way []string) ([][]string, bool) {
-	for _, w := range ways {
-		if subset(w, way) {
-			return ways, false
-		}
-	}
-	var out [][]string
-	for _, w := range ways {
-		if !subset(way, w) {
-			out = append(out, w)
-		}
-	}
-	return append(out, way), true
-}
-
-// subset: every marker of a is in b (both sorted).
-func subset(a, b []string) bool {
-	j := 0
-	for _, m := range a {
-		for j < len(b) && b[j] < m {
-			j++
-		}
-		if j == len(b) || b[j] != m {
-			return false
-		}
-		j++
-	}
-	return true
-}
-
-// markerOf is the environment marker for the ways a package is reached:
-// "" when one way needs none.
-func markerOf(ways [][]string) string {
-	var alts []string
-	for _, w := range ways {
-		if len(w) == 0 {
-			return ""
-		}
-		if len(w) == 1 {
-			alts = append(alts, w[0])
-			continue
-		}
-		alts = append(alts, "("+strings.Join(w, ") and (")+")")
-	}
-	sort.Strings(alts)
-	if len(alts) == 1 {
-		return alts[0]
-	}
-	return "(" + strings.Join(alts, ") or (") + ")"
 }

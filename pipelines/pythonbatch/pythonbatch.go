@@ -172,32 +172,37 @@ func hostEntrypoint(ep []string, executable string) []string {
 
 const placeholder = "example.invalid/job@sha256:0000000000000000000000000000000000000000000000000000000000000000"
 
-// lockFile is the lock's path (a requirements file or a uv.lock), or ""
-// when the job has no dependencies.
+// lockFile is the lock's path (a requirements file, a uv.lock or a
+// poetry.lock), or "" when the job has no dependencies.
 func lockFile(dir, name string) (string, error) {
 	field := pipelines.ConfigFile + ": job.requirements"
 	if name == "" {
 		name = DefaultRequirements
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			// uv's lock is read as it is, so a uv project needs no export.
-			if _, err := os.Stat(filepath.Join(dir, python.UVLockFile)); err == nil {
+			// uv's and Poetry's locks are read as they are, so neither
+			// project needs an export.
+			_, uvErr := os.Stat(filepath.Join(dir, python.UVLockFile))
+			_, poetryErr := os.Stat(filepath.Join(dir, python.PoetryLockFile))
+			switch {
+			case uvErr == nil && poetryErr == nil:
+				return "", &pipelines.ConfigError{Field: field, Msg: "there is both a uv.lock and a poetry.lock: name the one to install (job.requirements: uv.lock or poetry.lock)"}
+			case uvErr == nil:
 				name = python.UVLockFile
-			} else if _, err := os.Stat(filepath.Join(dir, "pyproject.toml")); err == nil && pyprojectHasDependencies(filepath.Join(dir, "pyproject.toml")) {
-				return "", &pipelines.ConfigError{Field: field, Msg: "pyproject.toml lists dependencies but there is no lock: lock them with uv lock (paved reads uv.lock), or write requirements.txt with every version pinned (pip-compile --generate-hashes pyproject.toml)"}
-			} else {
+			case poetryErr == nil:
+				name = python.PoetryLockFile
+			default:
+				if pyprojectHasDependencies(filepath.Join(dir, "pyproject.toml")) {
+					return "", &pipelines.ConfigError{Field: field, Msg: "pyproject.toml lists dependencies but there is no lock: lock them with uv lock or poetry lock (paved reads uv.lock and poetry.lock), or write requirements.txt with every version pinned (pip-compile --generate-hashes pyproject.toml)"}
+				}
 				return "", nil
 			}
 		}
 	}
 	p := filepath.Join(dir, filepath.FromSlash(name))
-	if filepath.Base(p) == python.UVLockFile {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", &pipelines.ConfigError{Field: field, Msg: err.Error()}
-		}
+	if base := filepath.Base(p); base == python.UVLockFile || base == python.PoetryLockFile {
 		// A package pip could not check by hash is a setting to fix.
-		if _, err := python.RequirementsFromUVLock(b); err != nil {
+		if _, err := python.ConvertLock(p); err != nil {
 			return "", &pipelines.ConfigError{Field: field, Msg: err.Error()}
 		}
 		return p, nil
@@ -215,15 +220,28 @@ func lockFile(dir, name string) (string, error) {
 }
 
 // pyprojectHasDependencies is a cheap look at pyproject.toml: a
-// non-empty dependencies array in it.
+// non-empty dependencies array in it, or a [tool.poetry.dependencies]
+// table with more than python.
 func pyprojectHasDependencies(p string) bool {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return false
 	}
+	table := ""
 	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			header, _, _ := strings.Cut(line, "#")
+			table = strings.Join(strings.Fields(header), "")
+			continue
+		}
 		k, v, ok := strings.Cut(line, "=")
-		if ok && strings.TrimSpace(k) == "dependencies" && strings.TrimSpace(v) != "[]" {
+		k = strings.Trim(strings.TrimSpace(k), `"'`)
+		switch {
+		case !ok || strings.HasPrefix(k, "#"):
+		case k == "dependencies" && strings.TrimSpace(v) != "[]":
+			return true
+		case table == "[tool.poetry.dependencies]" && k != "python":
 			return true
 		}
 	}

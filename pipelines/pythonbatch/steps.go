@@ -46,9 +46,10 @@ var (
 
 func (s *depsStep) Name() string { return "deps" }
 
-// Key holds the lock, the interpreter, pip's configuration (variables
-// hashed, so an index token never reaches the cache) and the local
-// wheel directories the lock points at.
+// Key holds the lock (and, for a poetry.lock, pyproject.toml), the
+// interpreter, pip's configuration (variables hashed, so an index token
+// never reaches the cache) and the local wheel directories the lock
+// points at.
 func (s *depsStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 	k := runner.NewKey().String("step", "deps/v1")
 	if s.lock == "" {
@@ -59,6 +60,15 @@ func (s *depsStep) Key(ctx context.Context, _ runner.Inputs) (string, error) {
 		return "", err
 	}
 	k.String("lock", string(b))
+	if filepath.Base(s.lock) == python.PoetryLockFile {
+		// Poetry's lock holds the packages; which of them the job needs
+		// starts from the project's dependencies in pyproject.toml.
+		pyproject, err := os.ReadFile(filepath.Join(filepath.Dir(s.lock), "pyproject.toml"))
+		if err != nil {
+			return "", err
+		}
+		k.String("pyproject", string(pyproject))
+	}
 	info, err := s.py.describe(ctx)
 	if err != nil {
 		return "", err
