@@ -40,6 +40,10 @@ type collector struct {
 	// hold, when set, is signalled with each request and the request is
 	// then never answered (a receiver that hangs, for a crash mid-send).
 	hold chan string
+	// arrived, when set, is told the next request's event id once, and
+	// that request is answered only when resume is closed.
+	arrived chan string
+	resume  chan struct{}
 }
 
 func newCollector(t *testing.T) *collector {
@@ -90,11 +94,17 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	hold, status := c.hold, c.status
+	arrived, resume := c.arrived, c.resume
+	c.arrived = nil
 	c.reqs = append(c.reqs, r.Clone(context.Background()))
 	if hold == nil && status == 0 {
 		c.got[id]++
 	}
 	c.mu.Unlock()
+	if arrived != nil {
+		arrived <- id
+		<-resume
+	}
 	if hold != nil {
 		hold <- id
 		<-r.Context().Done()
@@ -631,4 +641,33 @@ func waitForLockWaiter(t *testing.T, path string) {
 		}
 		runtime.Gosched()
 	}
+}
+
+// TestEventEmittedDuringAPass: an event spooled while a pass is sending is
+// the next pass's. The pass that began before it neither counts it as
+// left nor warns about it (a run emits while its first pass delivers).
+func TestEventEmittedDuringAPass(t *testing.T) {
+	c := newCollector(t)
+	c.arrived, c.resume = make(chan string, 1), make(chan struct{})
+	c.up()
+	sp, _ := OpenSpool(t.TempDir())
+	em := &Emitter{Spool: sp, Sinks: []Spec{Spec(c.url())}}
+	em.Emit(context.Background(), testEvent(t, "first"), nil)
+	done := make(chan *Delivery, 1)
+	go func() { done <- em.Deliver(context.Background(), false, time.Minute) }()
+	if id := <-c.arrived; id != "first/incident.detected" {
+		t.Fatalf("the pass sent %q", id)
+	}
+	em.Emit(context.Background(), testEvent(t, "second"), nil)
+	close(c.resume)
+	if d := <-done; d.Delivered != 1 || d.Mine != 0 {
+		t.Errorf("first pass: delivered %d, own events left %d; want 1, 0", d.Delivered, d.Mine)
+	}
+	if w := em.Warnings(); len(w) != 0 {
+		t.Errorf("first pass warned: %q", w)
+	}
+	if d := em.Deliver(context.Background(), false, time.Minute); d.Delivered != 1 || d.Mine != 0 {
+		t.Errorf("second pass: delivered %d, own events left %d; want 1, 0", d.Delivered, d.Mine)
+	}
+	c.exactlyOnce(t, []string{"first", "second"})
 }

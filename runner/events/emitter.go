@@ -221,6 +221,11 @@ func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration
 			return e.open(s)
 		}
 	}
+	// The own events this pass can speak for: those spooled before it
+	// lists the spool. One emitted meanwhile waits for the next pass.
+	e.mu.Lock()
+	mine := maps.Clone(e.mine)
+	e.mu.Unlock()
 	d := e.Spool.Deliver(ctx, open, force)
 	e.mu.Lock()
 	for s, t := range d.TimedOut {
@@ -247,7 +252,7 @@ func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration
 			e.warn(d.Down[spec])
 		}
 	}
-	e.settle(ctx, d, force)
+	e.settle(ctx, d, mine, force)
 	return d
 }
 
@@ -257,10 +262,7 @@ func (e *Emitter) Deliver(ctx context.Context, force bool, timeout time.Duration
 // Mine for this process's own. Own events left without a warning so far
 // (another process tried them and the sink did not take them) get one:
 // the user must not take silence for delivery.
-func (e *Emitter) settle(ctx context.Context, d *Delivery, force bool) {
-	e.mu.Lock()
-	mine := maps.Clone(e.mine)
-	e.mu.Unlock()
+func (e *Emitter) settle(ctx context.Context, d *Delivery, mine map[string]ownEntry, force bool) {
 	for _, b := range d.busy {
 		if _, own := mine[b.Name]; (own || force) && e.Spool.waiting(ctx, b.Name) {
 			d.Pending[b.Sink]++
@@ -280,10 +282,10 @@ func (e *Emitter) settle(ctx context.Context, d *Delivery, force bool) {
 		d.Mine++
 		// A sink's outage was reported with where its events wait; an
 		// event already reported waiting is not reported again.
-		if !e.warnedDown[o.sink] && !o.warned {
+		if cur := e.mine[name]; !e.warnedDown[o.sink] && !cur.warned {
 			left[o.sink] = append(left[o.sink], o.id)
-			o.warned = true
-			e.mine[name] = o
+			cur.warned = true
+			e.mine[name] = cur
 		}
 	}
 	for _, spec := range slices.Sorted(maps.Keys(left)) {
