@@ -529,6 +529,35 @@ func stripExtra(m string) (string, bool, error) {
 
 // closing is the index of the parenthesis that closes m's first one, or -1.
 func closing(m string) int {
+	at := -1
+	scanTop(m, func(i, depth int) (int, bool) {
+		if m[i] == ')' && depth == 0 {
+			at = i
+			return 0, true
+		}
+		return 0, false
+	})
+	return at
+}
+
+// splitTop splits m at sep outside parentheses and quotes.
+func splitTop(m, sep string) []string {
+	var parts []string
+	start := 0
+	scanTop(m, func(i, depth int) (int, bool) {
+		if depth == 0 && strings.HasPrefix(m[i:], sep) {
+			parts = append(parts, m[start:i])
+			start = i + len(sep)
+			return len(sep) - 1, false
+		}
+		return 0, false
+	})
+	return append(parts, m[start:])
+}
+
+// scanTop calls f with each index of m outside quotes and the parenthesis
+// depth after that byte; f says how many bytes to skip, or to stop.
+func scanTop(m string, f func(i, depth int) (skip int, stop bool)) {
 	depth, quote := 0, byte(0)
 	for i := 0; i < len(m); i++ {
 		switch c := m[i]; {
@@ -536,43 +565,21 @@ func closing(m string) int {
 			if c == quote {
 				quote = 0
 			}
+			continue
 		case c == '"' || c == '\'':
 			quote = c
+			continue
 		case c == '(':
 			depth++
 		case c == ')':
 			depth--
-			if depth == 0 {
-				return i
-			}
 		}
-	}
-	return -1
-}
-
-// splitTop splits m at sep outside parentheses and quotes.
-func splitTop(m, sep string) []string {
-	var parts []string
-	depth, quote, start := 0, byte(0), 0
-	for i := 0; i < len(m); i++ {
-		switch c := m[i]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case depth == 0 && strings.HasPrefix(m[i:], sep):
-			parts = append(parts, m[start:i])
-			start = i + len(sep)
-			i += len(sep) - 1
+		skip, stop := f(i, depth)
+		if stop {
+			return
 		}
+		i += skip
 	}
-	return append(parts, m[start:])
 }
 
 func contains(list []string, s string) bool {

@@ -99,7 +99,12 @@ func checkPoetryOutput(t *testing.T, pyproject, lock []byte, want []Requirement)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Round trip: what is written reads back as a lock.
+	checkRoundTrip(t, out, want)
+}
+
+// checkRoundTrip: what a lock is turned into reads back as want.
+func checkRoundTrip(t *testing.T, out []byte, want []Requirement) {
+	t.Helper()
 	got, err := ParseRequirements("requirements.txt", bytes.NewReader(out))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
