@@ -192,6 +192,9 @@ func lockFile(dir, name string) (string, error) {
 			case poetryErr == nil:
 				name = python.PoetryLockFile
 			default:
+				if _, err := os.Stat(filepath.Join(dir, "pdm.lock")); err == nil {
+					return "", &pipelines.ConfigError{Field: field, Msg: "paved does not read pdm.lock: export it with its hashes (pdm export --format requirements --prod -o requirements.txt) and commit requirements.txt, or name that file in job.requirements"}
+				}
 				if pyprojectHasDependencies(filepath.Join(dir, "pyproject.toml")) {
 					return "", &pipelines.ConfigError{Field: field, Msg: "pyproject.toml lists dependencies but there is no lock: lock them with uv lock or poetry lock (paved reads uv.lock and poetry.lock), or write requirements.txt with every version pinned (pip-compile --generate-hashes pyproject.toml)"}
 				}
