@@ -269,14 +269,6 @@ func FuzzPoetryLock(f *testing.F) {
 			}
 			return
 		}
-		reqs, err := ParseRequirements("requirements.txt", bytes.NewReader(out))
-		if err != nil {
-			t.Fatalf("written requirements do not parse: %v\n%s", err, out)
-		}
-		for _, r := range reqs {
-			if r.Version == "" || len(r.Hashes) == 0 {
-				t.Fatalf("%s is not pinned and hashed\n%s", r.Name, out)
-			}
-		}
+		checkPinnedAndHashed(t, out)
 	})
 }

@@ -96,14 +96,21 @@ func FuzzUVLock(f *testing.F) {
 		if err != nil {
 			return
 		}
-		reqs, err := ParseRequirements("requirements.txt", bytes.NewReader(out))
-		if err != nil {
-			t.Fatalf("written requirements do not parse: %v\n%s", err, out)
-		}
-		for _, r := range reqs {
-			if r.Version == "" || len(r.Hashes) == 0 {
-				t.Fatalf("%s is not pinned and hashed\n%s", r.Name, out)
-			}
-		}
+		checkPinnedAndHashed(t, out)
 	})
+}
+
+// checkPinnedAndHashed: what a lock is turned into parses as requirements,
+// each pinned and hashed, as pip's hash-checking mode needs.
+func checkPinnedAndHashed(t *testing.T, out []byte) {
+	t.Helper()
+	reqs, err := ParseRequirements("requirements.txt", bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("written requirements do not parse: %v\n%s", err, out)
+	}
+	for _, r := range reqs {
+		if r.Version == "" || len(r.Hashes) == 0 {
+			t.Fatalf("%s is not pinned and hashed\n%s", r.Name, out)
+		}
+	}
 }

@@ -90,14 +90,7 @@ func TestPathReadsUVLock(t *testing.T) {
 		"pyproject.toml": "[project]\nname = \"job\"\ndependencies = [\"toml\"]\n",
 		"uv.lock":        uvLock(`{ registry = "https://pypi.org/simple" }`),
 		"paved.yaml":     "service: nightly\nbase: registry.example/python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\njob:\n  schedule: \"@daily\"\n"})
-	r, err := Path(context.Background(), pipelines.Options{Source: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps, ok := r.Graph.Step("deps").(*depsStep)
-	if !ok {
-		t.Fatalf("deps step %T", r.Graph.Step("deps"))
-	}
+	deps := depsStepIn(t, dir)
 	if want := filepath.Join(dir, "uv.lock"); deps.lock != want {
 		t.Errorf("deps installs %q, want %q", deps.lock, want)
 	}
@@ -137,14 +130,7 @@ func TestPathReadsPoetryLock(t *testing.T) {
 			dir := t.TempDir()
 			write(t, dir, map[string]string{"job/__init__.py": "", "job/__main__.py": ""})
 			write(t, dir, files)
-			r, err := Path(context.Background(), pipelines.Options{Source: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			deps, ok := r.Graph.Step("deps").(*depsStep)
-			if !ok {
-				t.Fatalf("deps step %T", r.Graph.Step("deps"))
-			}
+			deps := depsStepIn(t, dir)
 			if want := filepath.Join(dir, "poetry.lock"); deps.lock != want {
 				t.Errorf("deps installs %q, want %q", deps.lock, want)
 			}
@@ -169,4 +155,18 @@ func TestPathReadsPoetryLock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// depsStepIn is the deps step of the path for the job in dir.
+func depsStepIn(t *testing.T, dir string) *depsStep {
+	t.Helper()
+	r, err := Path(context.Background(), pipelines.Options{Source: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, ok := r.Graph.Step("deps").(*depsStep)
+	if !ok {
+		t.Fatalf("deps step %T", r.Graph.Step("deps"))
+	}
+	return deps
 }
