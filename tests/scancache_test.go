@@ -10,15 +10,18 @@ import (
 	"github.com/pavedhq/paved/runner"
 )
 
-// TestScanReusesGovulncheckAfterEdit: the example imports no vulnerable
-// package under the demo database, so after a one-line change the scan
-// step reuses govulncheck's result, says so, and writes the same scan.json
-// and scan.sarif as a run with an empty cache.
-func TestScanReusesGovulncheckAfterEdit(t *testing.T) {
+// TestScanCallGraphOnlyWhenNeeded: the example imports no vulnerable
+// package under the demo database, so the scan step says govulncheck
+// needed no call graph, and after a one-line change, with the layer cache
+// warm, writes the same scan.json and scan.sarif as a run with an empty
+// cache. Under a database with an advisory on a package it imports, the
+// call graph is built.
+func TestScanCallGraphOnlyWhenNeeded(t *testing.T) {
 	src := copyExample(t)
 	db := vulnDB(t, false)
 	cache := t.TempDir()
 	offline := []string{"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9"}
+	const noCallGraph = "no call graph needed"
 	run := func(cache string) (scan runner.StepReport, js, sarif []byte) {
 		t.Helper()
 		r := paved(t, offline, "run", "go-service", "--source", src, "--vuln-db", db, "--cache-dir", cache, "--platform", "linux/amd64")
@@ -55,19 +58,35 @@ func TestScanReusesGovulncheckAfterEdit(t *testing.T) {
 		}
 	}
 
-	if scan, _, _ := run(cache); strings.Contains(scan.Summary, "reused") {
-		t.Fatalf("first run: scan summary %q says reused", scan.Summary)
+	if scan, _, _ := run(cache); !strings.Contains(scan.Summary, noCallGraph) {
+		t.Errorf("first run: scan summary %q, want %q", scan.Summary, noCallGraph)
 	}
 	edit(`"go-service:"`, `"go-service failed:"`)
 	scan, js, sarif := run(cache)
-	if !strings.Contains(scan.Summary, "govulncheck reused") {
-		t.Errorf("after a one-line change: scan summary %q, want govulncheck reused", scan.Summary)
+	if !strings.Contains(scan.Summary, noCallGraph) {
+		t.Errorf("after a one-line change: scan summary %q, want %q", scan.Summary, noCallGraph)
 	}
 	_, wantJS, wantSARIF := run(t.TempDir())
 	if !bytes.Equal(js, wantJS) {
-		t.Errorf("scan.json after reuse differs from an empty cache's:\n%s\nwant:\n%s", js, wantJS)
+		t.Errorf("scan.json after a one-line change differs from an empty cache's:\n%s\nwant:\n%s", js, wantJS)
 	}
 	if !bytes.Equal(sarif, wantSARIF) {
-		t.Errorf("scan.sarif after reuse differs from an empty cache's")
+		t.Errorf("scan.sarif after a one-line change differs from an empty cache's")
+	}
+
+	// The example calls uuid.NewString, which this database's advisory
+	// names: the gate fails on the called symbol.
+	r := paved(t, offline, "run", "go-service", "--source", src, "--vuln-db", vulnDB(t, true), "--no-cache", "--platform", "linux/amd64")
+	if r.code == 0 {
+		t.Fatal("paved run passed the gate over a called vulnerable symbol")
+	}
+	for _, s := range readReport(t, filepath.Join(src, ".paved", "report.json")).Steps {
+		if s.Name == "scan" && strings.Contains(s.Summary, noCallGraph) {
+			t.Errorf("vulnerable package imported: scan summary %q", s.Summary)
+		}
+	}
+	scanJSON, err := os.ReadFile(filepath.Join(src, ".paved", "scan", "scan.json"))
+	if err != nil || !bytes.Contains(scanJSON, []byte(`"reachable": true`)) {
+		t.Errorf("scan.json: %v; want the called symbol reported reachable:\n%s", err, scanJSON)
 	}
 }

@@ -17,10 +17,10 @@
 // Options.CacheDir and govulncheck queries vuln.go.dev.
 //
 // With Options.LayerCacheDir, a scan keeps Trivy's analysis of each image
-// layer, and govulncheck's result for a module that imports no vulnerable
-// package, keyed by everything that result depends on: a later scan after
-// an edit that imports nothing new reuses it (Report.Reused) and reports
-// the same findings.
+// layer, so a later scan analyses only the layers that changed. govulncheck
+// builds its call graph only when the source imports a vulnerable package
+// (Report.CallGraph): otherwise the package-level scan already has every
+// finding the symbol-level one would report.
 //
 // Trivy logs through log/slog's default logger and keeps its database in
 // package state, so scans in one process are serialised, and the buffering

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	vulnscan "golang.org/x/vuln/scan"
@@ -26,10 +25,6 @@ import (
 type govulnDB struct {
 	dir     string
 	offline bool // keep the go command off the network too
-	// index is the default database's index/db.json (its last
-	// modification) as the probe read it: the database's identity for
-	// the source cache.
-	index []byte
 }
 
 // goVulnDBURL is govulncheck's default database.
@@ -37,35 +32,25 @@ const goVulnDBURL = "https://vuln.go.dev"
 
 // probeGoVulnDB checks that govulncheck's default database answers before
 // the scan relies on it, so an unreachable database is told apart from a
-// scan that fails. It returns the database's index/db.json.
-func probeGoVulnDB(ctx context.Context) ([]byte, error) {
+// scan that fails.
+func probeGoVulnDB(ctx context.Context) error {
 	u := goVulnDBURL + "/index/db.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return nil, &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %v", goVulnDBURL, err)}
+		return &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %v", goVulnDBURL, err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %s", u, resp.Status)}
+		return &unavailableError{fmt.Sprintf("no Go vulnerability database: %s: %s", u, resp.Status)}
 	}
-	// An index that cannot be read whole only costs the source cache its
-	// key: a truncated one could name another state of the database.
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var index struct {
-		Modified string `json:"modified"`
-	}
-	if err != nil || json.Unmarshal(b, &index) != nil || index.Modified == "" {
-		return nil, nil
-	}
-	return b, nil
+	return nil
 }
 
-// env is the environment govulncheck, and every go command run to key its
-// result, runs in.
+// env is the environment govulncheck runs in.
 func (db govulnDB) env() []string {
 	// The program as shipped: modules/build compiles with cgo off. It also
 	// spares loading the packages the cgo preprocessing (and gcc) that an
@@ -79,11 +64,10 @@ func (db govulnDB) env() []string {
 	return env
 }
 
-// execGovulncheck runs govulncheck on the module in abs and returns its
-// JSON output.
-func execGovulncheck(ctx context.Context, abs string, db govulnDB) ([]byte, error) {
-	govulncheckRuns.Add(1)
-	args := []string{"-C", abs, "-format", "json", "-scan", "symbol"}
+// execGovulncheck runs govulncheck on the module in abs at a scan level
+// (package or symbol) and returns its JSON output.
+func execGovulncheck(ctx context.Context, abs string, db govulnDB, level string) ([]byte, error) {
+	args := []string{"-C", abs, "-format", "json", "-scan", level}
 	if db.dir != "" {
 		d, err := filepath.Abs(db.dir)
 		if err != nil {
@@ -110,9 +94,6 @@ func execGovulncheck(ctx context.Context, abs string, db govulnDB) ([]byte, erro
 	}
 	return stdout.Bytes(), nil
 }
-
-// govulncheckRuns counts govulncheck's runs in this process, for tests.
-var govulncheckRuns atomic.Int64
 
 // findingsOf reads govulncheck's JSON output over the module in abs.
 func findingsOf(abs string, out []byte) ([]Finding, error) {

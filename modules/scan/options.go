@@ -26,13 +26,8 @@ type Options struct {
 	// packages found in it) between runs, keyed by the layer's diffID and
 	// the versions and options of the analyzers: an image that shares its
 	// base layers with one scanned before has only its new layers
-	// analysed. Its govulncheck/ directory keeps govulncheck's result for
-	// a module that imports no vulnerable package, keyed by the import
-	// closure (packages and module versions), the Go version, the build
-	// context, the database and govulncheck's version: a later run with
-	// the same key, after any edit that imports nothing new, reuses it
-	// (Report.Reused). Findings are the same with or without it. Empty:
-	// nothing is kept.
+	// analysed. Findings are the same with or without it. Empty: nothing
+	// is kept.
 	LayerCacheDir string
 	Gate          Gate
 	// AllowIncomplete lets Run succeed when a scanner the input needs

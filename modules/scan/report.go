@@ -19,11 +19,10 @@ type Report struct {
 	Scanners []string   `json:"scanners"`          // the scanners that ran
 	Missing  []string   `json:"missing,omitempty"` // "scanner: why it could not run", one per missing database
 	Warnings []string   `json:"warnings,omitempty"`
-	// Reused names the scanners whose result an earlier run's stands for,
-	// because nothing it depends on changed (govulncheck, when the module
-	// imports no vulnerable package: see Options.LayerCacheDir). It is
-	// not written: a report is the same whether computed or reused.
-	Reused []string `json:"-"`
+	// CallGraph says govulncheck needed its call graph: the source imports
+	// a vulnerable package (see scanSource). It is not written: the
+	// findings are the same either way.
+	CallGraph bool `json:"-"`
 }
 
 // Report statuses.

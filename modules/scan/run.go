@@ -58,10 +58,10 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	if in.Source != "" {
 		switch dir := filepath.Join(opts.DBDir, GoVulnDir); {
 		case opts.DBDir == "":
-			if index, err := probeGoVulnDB(ctx); err != nil {
+			if err := probeGoVulnDB(ctx); err != nil {
 				missing = append(missing, Govulncheck+": "+err.Error())
 			} else {
-				govuln = &govulnDB{index: index}
+				govuln = &govulnDB{}
 			}
 		case hasGoVulnDB(dir):
 			govuln = &govulnDB{dir: dir, offline: true}
@@ -71,8 +71,7 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	}
 
 	var imageFindings, sourceFindings []Finding
-	var cacheWarns, sourceWarns []string
-	var sourceReused bool
+	var cacheWarns []string
 	g, gctx := errgroup.WithContext(ctx)
 	if in.Index != nil && tdb != nil {
 		rep.Scanners = append(rep.Scanners, Trivy)
@@ -84,11 +83,7 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	if govuln != nil {
 		rep.Scanners = append(rep.Scanners, Govulncheck)
 		g.Go(func() (err error) {
-			var cache string
-			if opts.LayerCacheDir != "" {
-				cache = filepath.Join(opts.LayerCacheDir, sourceCacheDir)
-			}
-			sourceFindings, sourceReused, sourceWarns, err = scanSource(gctx, in.Source, *govuln, cache)
+			sourceFindings, rep.CallGraph, err = scanSource(gctx, in.Source, *govuln)
 			return err
 		})
 	}
@@ -96,10 +91,6 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Warnings = append(rep.Warnings, cacheWarns...)
-	rep.Warnings = append(rep.Warnings, sourceWarns...)
-	if sourceReused {
-		rep.Reused = []string{Govulncheck}
-	}
 	if tdb == nil && len(sourceFindings) > 0 {
 		rep.Warnings = append(rep.Warnings, "govulncheck findings have severity UNKNOWN: no Trivy database to look up their CVE and GHSA aliases in")
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pavedhq/paved/modules/build"
@@ -56,12 +57,16 @@ func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.R
 	case scan.PartiallyScanned:
 		summary = rep.Status + ", " + summary
 	}
-	if len(rep.Reused) > 0 {
-		summary += " (" + strings.Join(rep.Reused, ", ") + " reused: nothing it depends on changed)"
+	if slices.Contains(rep.Scanners, scan.Govulncheck) && !rep.CallGraph {
+		summary += " (" + noCallGraph + ")"
 	}
 	return &protocol.Result[protocol.ScanValue]{Value: v, Summary: summary,
 		Export: []string{goservice.ScanJSON, goservice.ScanSARIF}}, runErr
 }
+
+// noCallGraph is what the scan step's summary says when govulncheck needed
+// no call graph: no vulnerable package imported.
+const noCallGraph = "govulncheck: no vulnerable package imported, no call graph needed"
 
 func countsSummary(c map[string]int) string {
 	var parts []string
