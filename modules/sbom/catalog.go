@@ -53,6 +53,10 @@ var licenseScanner = sync.OnceValues(func() (context.Context, error) {
 	return syft.SetContextLicenseScanner(context.Background(), createConfig().Licenses)
 })
 
+// warmLicenseScanner starts building the license scanner, so that the
+// seconds it takes overlap reading and unpacking what is catalogued.
+func warmLicenseScanner() { go licenseScanner() }
+
 // waitLicenseScanner returns licenseScanner, or ctx's error if ctx ends
 // first: the first build takes seconds and can't be interrupted, so it goes
 // on in the background for the next caller.

@@ -24,6 +24,7 @@ const indexParallelism = 2
 // Format is written. The documents' creation time is the image config's
 // (SOURCE_DATE_EPOCH, else now, when the config has none).
 func Image(ctx context.Context, img v1.Image, name string, dir string, formats ...Format) ([]Document, error) {
+	warmLicenseScanner()
 	formats, err := checkFormats(formats)
 	if err != nil {
 		return nil, err
@@ -45,6 +46,7 @@ func Image(ctx context.Context, img v1.Image, name string, dir string, formats .
 // time. Documents come back in the index's order, formats within each
 // platform in the order given.
 func Index(ctx context.Context, idx v1.ImageIndex, name string, dir string, formats ...Format) ([]Document, error) {
+	warmLicenseScanner()
 	formats, err := checkFormats(formats)
 	if err != nil {
 		return nil, err

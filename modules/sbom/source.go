@@ -34,6 +34,7 @@ func Source(ctx context.Context, srcDir, dir string, formats ...Format) ([]Docum
 // commit time, so that the same commit gives the same documents. A zero
 // time means what it means for Source.
 func SourceAt(ctx context.Context, srcDir, dir string, created time.Time, formats ...Format) (docs []Document, err error) {
+	warmLicenseScanner()
 	formats, err = checkFormats(formats)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/pavedhq/paved/modules/sbom"
 	"github.com/pavedhq/paved/pipelines/goservice"
 	"github.com/pavedhq/paved/pipelines/protocol"
+	"golang.org/x/sync/errgroup"
 )
 
 var sbomFormats = []sbom.Format{sbom.SPDXJSON, sbom.CycloneDXJSON}
@@ -20,12 +21,17 @@ func (Executor) SBOM(ctx context.Context, req protocol.SBOMRequest) (*protocol.R
 	if err != nil {
 		return nil, err
 	}
-	docs, err := sbom.Index(ctx, idx, cfg.Name, out, sbomFormats...)
-	if err != nil {
-		return nil, err
-	}
-	src, err := sbom.SourceAt(ctx, cfg.Dir, out, cfg.Created, sbomFormats...)
-	if err != nil {
+	var docs, src []sbom.Document
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		docs, err = sbom.Index(gctx, idx, cfg.Name, out, sbomFormats...)
+		return err
+	})
+	g.Go(func() (err error) {
+		src, err = sbom.SourceAt(gctx, cfg.Dir, out, cfg.Created, sbomFormats...)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	var v goservice.SBOMValue
