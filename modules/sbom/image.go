@@ -8,6 +8,8 @@ import (
 
 	stereofile "github.com/anchore/stereoscope/pkg/file"
 	"github.com/anchore/stereoscope/pkg/image"
+	syftsbom "github.com/anchore/syft/syft/sbom"
+	"github.com/anchore/syft/syft/source"
 	"github.com/anchore/syft/syft/source/stereoscopesource"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -151,13 +153,39 @@ func imageManifests(idx v1.ImageIndex) ([]manifest, error) {
 }
 
 // imageDocs catalogs one image and writes its documents.
-func imageDocs(ctx context.Context, img v1.Image, cf *v1.ConfigFile, name, subject, dir string, formats []Format) (docs []Document, err error) {
-	if err := ctx.Err(); err != nil {
+func imageDocs(ctx context.Context, img v1.Image, cf *v1.ConfigFile, name, subject, dir string, formats []Format) ([]Document, error) {
+	s, err := catalogImage(ctx, img, name, subject)
+	if err != nil {
 		return nil, err
+	}
+	at, err := creationTime(cf.Created.Time)
+	if err != nil {
+		return nil, err
+	}
+	return emit(ctx, s, subject, fileName(subject), dir, at, formats)
+}
+
+// catalogImage unpacks img and catalogs its squashed file system.
+func catalogImage(ctx context.Context, img v1.Image, name, subject string) (s *syftsbom.SBOM, err error) {
+	err = withSource(ctx, img, name, subject, func(src source.Source) error {
+		s, err = catalog(ctx, src)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", name, subject, err)
+	}
+	return s, nil
+}
+
+// withSource unpacks img's layers into a temporary directory and calls fn
+// with img as a Syft source; the directory goes when fn returns.
+func withSource(ctx context.Context, img v1.Image, name, subject string, fn func(source.Source) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	digest, err := img.Digest()
 	if err != nil {
-		return nil, fmt.Errorf("digest of %s (%s): %w", name, subject, err)
+		return fmt.Errorf("digest of %s (%s): %w", name, subject, err)
 	}
 	meta := []image.AdditionalMetadata{image.WithManifestDigest(digest.String())}
 	if raw, err := img.RawManifest(); err == nil {
@@ -169,7 +197,7 @@ func imageDocs(ctx context.Context, img v1.Image, cf *v1.ConfigFile, name, subje
 	defer func() { err = errors.Join(err, tmp.Cleanup()) }()
 	content, err := tmp.NewDirectory("image")
 	if err != nil {
-		return nil, fmt.Errorf("temporary directory for %s: %w", name, err)
+		return fmt.Errorf("temporary directory for %s: %w", name, err)
 	}
 	simg := image.New(img, tmp, content, meta...)
 	defer func() { err = errors.Join(err, simg.Cleanup()) }()
@@ -177,21 +205,11 @@ func imageDocs(ctx context.Context, img v1.Image, cf *v1.ConfigFile, name, subje
 	// built only if something asks for them (as Syft's own provider does).
 	if err := simg.Read(image.WithLazyLayerSquashes(ctx)); err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		return nil, fmt.Errorf("reading layers of %s (%s): %w", name, subject, err)
+		return fmt.Errorf("reading layers of %s (%s): %w", name, subject, err)
 	}
-
-	src := stereoscopesource.New(simg, stereoscopesource.ImageConfig{Reference: name})
-	s, err := catalog(ctx, src)
-	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", name, subject, err)
-	}
-	at, err := creationTime(cf.Created.Time)
-	if err != nil {
-		return nil, err
-	}
-	return emit(ctx, s, subject, fileName(subject), dir, at, formats)
+	return fn(stereoscopesource.New(simg, stereoscopesource.ImageConfig{Reference: name}))
 }
 
 // platformOf names a platform as it is written ("linux/arm64/v8"); an image
