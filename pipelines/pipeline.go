@@ -43,12 +43,6 @@ type Options struct {
 	// Executor runs the heavy steps (SBOM, scan, sign, attest). With none,
 	// a heavy step that has work fails, naming what is missing.
 	Executor protocol.Executor
-	// LayerCache is a directory where the scan step keeps what Trivy found
-	// in each image layer, so a run whose image shares its base layers
-	// with an earlier one analyses only its new layers (see
-	// scan.Options.LayerCacheDir). Empty keeps nothing; paved's CLI uses
-	// layers/ in its cache directory.
-	LayerCache string
 	// LintCache is a directory where the lint step keeps staticcheck's
 	// facts and findings per package, so a run after a small change
 	// re-analyses only the packages the change reaches (see

@@ -12,7 +12,7 @@ import (
 
 // TestScanCallGraphOnlyWhenNeeded: the example imports no vulnerable
 // package under the demo database, so the scan step says govulncheck
-// needed no call graph, and after a one-line change, with the layer cache
+// needed no call graph, and after a one-line change, with the step cache
 // warm, writes the same scan.json and scan.sarif as a run with an empty
 // cache. Under a database with an advisory on a package it imports, the
 // call graph is built.

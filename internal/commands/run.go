@@ -112,7 +112,6 @@ func execute(c *cobra.Command, version string, o *RunOptions, path pipelines.Pat
 		if cacheDir, err = o.cacheDir(); err != nil {
 			return err
 		}
-		po.LayerCache = filepath.Join(cacheDir, "layers")
 		po.LintCache = filepath.Join(cacheDir, "staticcheck")
 	}
 	if c.Flags().Lookup("key") != nil {

@@ -30,16 +30,13 @@ func BenchmarkRunExample(b *testing.B) {
 	db := airGapped(b)
 	opts := Options{DBDir: db}
 	for _, bb := range []struct {
-		name   string
-		in     Input
-		layers string // layer cache, warm after the first op
+		name string
+		in   Input
 	}{
-		{"both", Input{Index: idx, Source: src}, ""},
-		{"trivy", Input{Index: idx}, ""},
-		{"trivy-layercache", Input{Index: idx}, b.TempDir()},
-		{"govulncheck", Input{Source: src}, ""},
+		{"both", Input{Index: idx, Source: src}},
+		{"trivy", Input{Index: idx}},
+		{"govulncheck", Input{Source: src}},
 	} {
-		opts.LayerCacheDir = bb.layers
 		b.Run(bb.name, func(b *testing.B) {
 			var ge *GateError
 			start := cputime.Used(b)
@@ -59,8 +56,7 @@ func BenchmarkRunExample(b *testing.B) {
 // change of its source, as the golden path's warm run does, against
 // databases under which it imports no vulnerable package (an invented
 // advisory on a package of github.com/google/uuid it does not import), so
-// govulncheck needs no call graph: with nothing kept, and with the layer
-// cache warm.
+// govulncheck needs no call graph.
 func BenchmarkRunExampleEdited(b *testing.B) {
 	ctx := context.Background()
 	src := copyService(b, filepath.Join("..", "..", "examples", "go-service"))
@@ -85,23 +81,14 @@ func BenchmarkRunExampleEdited(b *testing.B) {
 		}
 	}
 	for _, bb := range []struct {
-		name  string
-		in    Input
-		cache bool
+		name string
+		in   Input
 	}{
-		{"both", Input{Index: idx, Source: src}, false},
-		{"both-layercache", Input{Index: idx, Source: src}, true},
-		{"govulncheck", Input{Source: src}, false},
+		{"both", Input{Index: idx, Source: src}},
+		{"govulncheck", Input{Source: src}},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			opts := Options{DBDir: db}
-			if bb.cache {
-				opts.LayerCacheDir = b.TempDir()
-				edit()
-				if _, err := Run(ctx, bb.in, opts); err != nil && !errors.As(err, new(*GateError)) {
-					b.Fatal(err)
-				}
-			}
 			runs := callGraphRuns.Load()
 			start := cputime.Used(b)
 			for b.Loop() {

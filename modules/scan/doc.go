@@ -1,9 +1,11 @@
 // Package scan finds known vulnerabilities in a built image and in the Go
 // source it came from, and gates a release on them.
 //
-// Run scans every platform of an image index with Trivy (in-process, as a
-// library: Go binaries through their build information, plus OS packages
-// when the base has them) and the source with govulncheck, which also says
+// Run scans every platform of an image index with Trivy's detectors and
+// database, in-process, over the packages Syft catalogues in the image (the
+// catalogue the sbom module writes: OS packages of the base with their
+// source packages, Go binaries' modules, installed npm and Python packages),
+// and the source with govulncheck, which also says
 // whether a vulnerable symbol is actually called. The findings of both are
 // merged into one Report with counts by severity, and a Gate decides whether
 // they block: by default a CRITICAL finding with a fix available fails it,
@@ -16,9 +18,9 @@
 // warning in the report. Without DBDir, Trivy's database is downloaded into
 // Options.CacheDir and govulncheck queries vuln.go.dev.
 //
-// With Options.LayerCacheDir, a scan keeps Trivy's analysis of each image
-// layer, so a later scan analyses only the layers that changed. govulncheck
-// builds its call graph only when the source imports a vulnerable package
+// Only Trivy's detectors are linked, not its analyzers: those bring its
+// misconfiguration, secret and licence scanners and their dependencies
+// (Kubernetes, Helm, OPA), which paved does not run. govulncheck builds its call graph only when the source imports a vulnerable package
 // (Report.CallGraph): otherwise the package-level scan already has every
 // finding the symbol-level one would report.
 //

@@ -22,14 +22,7 @@ type Options struct {
 	// scan an image: govulncheck's findings carry no severity of their own
 	// and take it from Trivy's database when one is open.
 	CacheDir string
-	// LayerCacheDir keeps Trivy's analysis of each image layer (the OS and
-	// packages found in it) between runs, keyed by the layer's diffID and
-	// the versions and options of the analyzers: an image that shares its
-	// base layers with one scanned before has only its new layers
-	// analysed. Findings are the same with or without it. Empty: nothing
-	// is kept.
-	LayerCacheDir string
-	Gate          Gate
+	Gate     Gate
 	// AllowIncomplete lets Run succeed when a scanner the input needs
 	// (Trivy for an image, govulncheck for a source) cannot run for want of
 	// its database. The report's Status and Missing say what was not

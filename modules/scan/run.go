@@ -71,12 +71,12 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	}
 
 	var imageFindings, sourceFindings []Finding
-	var cacheWarns []string
+	var unread []string
 	g, gctx := errgroup.WithContext(ctx)
 	if in.Index != nil && tdb != nil {
 		rep.Scanners = append(rep.Scanners, Trivy)
 		g.Go(func() (err error) {
-			imageFindings, cacheWarns, err = tdb.scanIndex(gctx, in.Index, opts.LayerCacheDir)
+			imageFindings, unread, err = tdb.scanIndex(gctx, in.Index)
 			return err
 		})
 	}
@@ -90,7 +90,7 @@ func Run(ctx context.Context, in Input, opts Options) (*Report, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rep.Warnings = append(rep.Warnings, cacheWarns...)
+	rep.Warnings = append(rep.Warnings, unread...)
 	if tdb == nil && len(sourceFindings) > 0 {
 		rep.Warnings = append(rep.Warnings, "govulncheck findings have severity UNKNOWN: no Trivy database to look up their CVE and GHSA aliases in")
 	}

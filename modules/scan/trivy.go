@@ -16,24 +16,17 @@ import (
 	trivydb "github.com/aquasecurity/trivy-db/pkg/db"
 	"github.com/aquasecurity/trivy-db/pkg/metadata"
 	dbtypes "github.com/aquasecurity/trivy-db/pkg/types"
-	trivycache "github.com/aquasecurity/trivy/pkg/cache"
-	dbclient "github.com/aquasecurity/trivy/pkg/db"
-	"github.com/aquasecurity/trivy/pkg/fanal/analyzer"
-	"github.com/aquasecurity/trivy/pkg/fanal/applier"
-	"github.com/aquasecurity/trivy/pkg/fanal/artifact"
-	artimage "github.com/aquasecurity/trivy/pkg/fanal/artifact/image"
+	ospkgdetector "github.com/aquasecurity/trivy/pkg/detector/ospkg"
 	ftypes "github.com/aquasecurity/trivy/pkg/fanal/types"
-	trivyscan "github.com/aquasecurity/trivy/pkg/scan"
 	"github.com/aquasecurity/trivy/pkg/scan/langpkg"
-	"github.com/aquasecurity/trivy/pkg/scan/local"
 	"github.com/aquasecurity/trivy/pkg/scan/ospkg"
 	"github.com/aquasecurity/trivy/pkg/types"
-	"github.com/aquasecurity/trivy/pkg/version/app"
 	"github.com/aquasecurity/trivy/pkg/vulnerability"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/pavedhq/paved/modules/sbom"
 )
 
 // trivyMu serialises Trivy in this process: trivy-db keeps the open
@@ -84,8 +77,16 @@ func openTrivyDB(ctx context.Context, opts Options, now time.Time) (*trivyDB, []
 		// and be shared by concurrent scans.
 		boltOpts = &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second}
 	} else {
-		dir = dbclient.Dir(cmp.Or(opts.CacheDir, trivycache.DefaultDir()))
-		if err := downloadTrivyDB(ctx, dir); err != nil {
+		cacheDir := opts.CacheDir
+		if cacheDir == "" {
+			c, err := defaultCacheDir()
+			if err != nil {
+				return nil, nil, &unavailableError{"no Trivy vulnerability database: " + err.Error()}
+			}
+			cacheDir = c
+		}
+		dir = filepath.Join(cacheDir, TrivyDBDir)
+		if err := downloadTrivyDB(ctx, dir, now); err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, err
 			}
@@ -100,31 +101,6 @@ func openTrivyDB(ctx context.Context, opts Options, now time.Time) (*trivyDB, []
 		return nil, nil, fmt.Errorf("trivy database %s: %w", trivydb.Path(dir), err)
 	}
 	return &trivyDB{}, warns, nil
-}
-
-// downloadTrivyDB fetches Trivy's database into dir unless the copy there
-// is current, from the same registries as the trivy CLI.
-func downloadTrivyDB(ctx context.Context, dir string) error {
-	var repos []name.Reference
-	for _, r := range []string{dbclient.DefaultGCRRepository, dbclient.DefaultGHCRRepository} {
-		ref, err := name.NewTag(r)
-		if err != nil {
-			return err
-		}
-		repos = append(repos, ref)
-	}
-	c := dbclient.NewClient(dir, true, dbclient.WithDBRepository(repos))
-	need, err := c.NeedsUpdate(ctx, app.Version(), false)
-	if err != nil {
-		return fmt.Errorf("no Trivy vulnerability database: checking the copy in %s: %w", dir, err)
-	}
-	if !need {
-		return nil
-	}
-	if err := c.Download(ctx, dir, ftypes.RegistryOptions{}); err != nil {
-		return fmt.Errorf("no Trivy vulnerability database: download into %s: %w", dir, err)
-	}
-	return nil
 }
 
 func (d *trivyDB) close() error {
@@ -155,87 +131,76 @@ func (d *trivyDB) lookup(ids []string) (sev, title string, ok bool) {
 	return "", "", false
 }
 
-// disabledAnalyzers keeps Trivy to packages and their vulnerabilities, as
-// its image command does, and off anything that needs another database or
-// the network (Java archives, Rekor, remote SBOMs).
-var disabledAnalyzers = func() []analyzer.Type {
-	d := append([]analyzer.Type{}, analyzer.TypeLockfiles...)
-	d = append(d, analyzer.TypeConfigFiles...)
-	return append(d,
-		analyzer.TypeApkCommand, analyzer.TypeSecret, analyzer.TypeImageConfigSecret, analyzer.TypeLicenseFile,
-		analyzer.TypeJar, analyzer.TypeHistoryDockerfile, analyzer.TypeExecutable,
-		analyzer.TypeRpmArchive,
-	)
-}()
-
 // platformParallelism bounds how many platforms are scanned at once: each
-// unpacks its layers and reads the binaries in them, and one scan already
-// analyses its layers in parallel.
+// unpacks its layers and catalogues the files in them.
 const platformParallelism = 2
 
-// scanIndex scans every platform of idx, each layer's analysis kept in or
-// read from the layer cache in cacheDir (none when empty). Findings come
-// in the index's order whatever order the scans finish in; the warnings
-// are the layer cache's.
-func (d *trivyDB) scanIndex(ctx context.Context, idx v1.ImageIndex, cacheDir string) ([]Finding, []string, error) {
+// scanIndex scans every platform of idx. Findings come in the index's
+// order whatever order the scans finish in; the warnings say what the
+// catalogers could not read.
+func (d *trivyDB) scanIndex(ctx context.Context, idx v1.ImageIndex) ([]Finding, []string, error) {
 	imgs, err := platformImages(idx)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := openLayerCache(cacheDir)
-	if err != nil {
-		return nil, nil, err
-	}
 	found := make([][]Finding, len(imgs))
+	unread := make([][]string, len(imgs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(platformParallelism)
 	for i, pi := range imgs {
 		g.Go(func() error {
-			fs, err := d.scanImage(gctx, pi.platform, pi.img, c)
+			fs, u, err := d.scanImage(gctx, pi.platform, pi.img)
 			if err != nil {
 				return fmt.Errorf("trivy: %s: %w", pi.platform, err)
 			}
 			found[i] = fs
+			for _, m := range u {
+				unread[i] = append(unread[i], fmt.Sprintf("trivy: %s: not all packages could be read: %s", pi.platform, m))
+			}
 			return nil
 		})
 	}
-	err = g.Wait()
-	var warns []string
-	if lc, ok := c.(*layerCache); ok {
-		warns = lc.warnings()
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
-	if cerr := c.Close(); cerr != nil {
-		warns = append(warns, cerr.Error())
-	}
+	return slices.Concat(found...), slices.Concat(unread...), nil
+}
+
+// scanImage catalogues the packages installed in one platform's image
+// with Syft's catalogers, those the SBOM step uses, and matches them
+// against Trivy's database with Trivy's own detectors: the OS packages
+// against the distribution's advisories, the Go, npm, Python and other
+// language packages against their ecosystems'.
+func (d *trivyDB) scanImage(ctx context.Context, platform string, img v1.Image) ([]Finding, []string, error) {
+	in, err := sbom.Packages(ctx, img, platform)
 	if err != nil {
 		return nil, nil, err
 	}
-	return slices.Concat(found...), warns, nil
-}
-
-// scanImage scans one platform's image; c holds the analysis of the
-// layers it shares with other platforms and earlier scans.
-func (d *trivyDB) scanImage(ctx context.Context, platform string, img v1.Image, c trivycache.Cache) ([]Finding, error) {
-	art, err := artimage.NewArtifact(trivyImage{Image: img, name: platform}, c, artifact.Option{
-		DisabledAnalyzers: disabledAnalyzers,
-		Offline:           true,
-		NoProgress:        true,
-	})
-	if err != nil {
-		return nil, err
-	}
-	backend := local.NewService(applier.NewApplier(c), ospkg.NewScanner(), langpkg.NewScanner(), vulnerability.NewClient(trivydb.Config{}))
-	rep, err := trivyscan.NewService(backend, art).ScanArtifact(ctx, types.ScanOptions{
+	target := scanTarget(platform, in)
+	opts := types.ScanOptions{
 		PkgTypes:            []string{types.PkgTypeOS, types.PkgTypeLibrary},
-		PkgRelationships:    ftypes.Relationships, // all; fewer filters packages out
+		PkgRelationships:    ftypes.Relationships,
 		Scanners:            types.Scanners{types.VulnerabilityScanner},
 		VulnSeveritySources: []dbtypes.SourceID{"auto"},
-	})
-	if err != nil {
-		return nil, err
 	}
+	var results types.Results
+	osResult, _, err := ospkg.NewScanner().Scan(ctx, target, opts)
+	switch {
+	case errors.Is(err, ospkgdetector.ErrUnsupportedOS):
+	case err != nil:
+		return nil, nil, fmt.Errorf("OS packages: %w", err)
+	case osResult.Target != "":
+		results = append(results, osResult)
+	}
+	langResults, err := langpkg.NewScanner().Scan(ctx, target, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("language packages: %w", err)
+	}
+	results = append(results, langResults...)
+	vc := vulnerability.NewClient(trivydb.Config{})
 	var out []Finding
-	for _, r := range rep.Results {
+	for _, r := range results {
+		vc.FillInfo(r.Vulnerabilities, opts.VulnSeveritySources)
 		for _, v := range r.Vulnerabilities {
 			out = append(out, Finding{
 				ID:           v.VulnerabilityID,
@@ -252,62 +217,10 @@ func (d *trivyDB) scanImage(ctx context.Context, platform string, img v1.Image, 
 			})
 		}
 	}
-	return out, nil
+	return out, in.Unread, nil
 }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
 }
-
-// trivyImage gives a v1.Image the few names Trivy asks an image for.
-type trivyImage struct {
-	v1.Image
-	name string
-}
-
-func (i trivyImage) Name() string { return i.name }
-
-func (i trivyImage) ID() (string, error) {
-	h, err := i.ConfigName()
-	return h.String(), err
-}
-
-func (trivyImage) RepoTags() []string    { return nil }
-func (trivyImage) RepoDigests() []string { return nil }
-
-// Trivy tells compressed layers from uncompressed ones by reflecting on the
-// struct a layer points to, and panics (in a goroutine of its own, beyond
-// recover) on a layer that is not a pointer. Every layer is handed over
-// behind one.
-type layerRef struct{ v1.Layer }
-
-func (i trivyImage) LayerByDiffID(h v1.Hash) (v1.Layer, error) {
-	l, err := i.Image.LayerByDiffID(h)
-	if err != nil {
-		return nil, err
-	}
-	return &layerRef{l}, nil
-}
-
-func (i trivyImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
-	l, err := i.Image.LayerByDigest(h)
-	if err != nil {
-		return nil, err
-	}
-	return &layerRef{l}, nil
-}
-
-func (i trivyImage) Layers() ([]v1.Layer, error) {
-	ls, err := i.Image.Layers()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]v1.Layer, len(ls))
-	for j, l := range ls {
-		out[j] = &layerRef{l}
-	}
-	return out, nil
-}
-
-var _ ftypes.Image = trivyImage{}

@@ -115,7 +115,7 @@ func AddDelivery(r *pipelines.Run, o pipelines.Options, g *runner.Graph, d Deliv
 	}
 	scfg.Dir = d.GoSource
 	g.Add(&sbomStep{cfg: SBOMConfig{Dir: r.Context.Dir, Name: documentName(r, target), Created: r.Context.Changed}, exec: o.Executor, key: d.Key}, "build")
-	g.Add(&scanStep{cfg: scfg, exec: o.Executor, key: d.Key, layers: o.LayerCache}, "build")
+	g.Add(&scanStep{cfg: scfg, exec: o.Executor, key: d.Key}, "build")
 	g.Add(&publishStep{target: target, tags: tags, from: "build"}, append(append([]string(nil), d.Needs...), "build", "sbom", "scan")...)
 	if !o.Signing.Enabled() {
 		r.Warnings = append(r.Warnings, "signing and attestation skipped: no --key or --keyless")

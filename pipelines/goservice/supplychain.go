@@ -89,11 +89,10 @@ func (s *sbomStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 // scanStep scans the built image with Trivy and the source with
 // govulncheck, and applies the gate.
 type scanStep struct {
-	cfg    ScanConfig
-	exec   protocol.Executor
-	from   deps
-	key    SourceKey // nil: the Go module holding cfg.Dir
-	layers string    // the layer cache directory, if any
+	cfg  ScanConfig
+	exec protocol.Executor
+	from deps
+	key  SourceKey // nil: the Go module holding cfg.Dir
 }
 
 func (s *scanStep) Name() string { return "scan" }
@@ -150,7 +149,7 @@ func (s *scanStep) Run(ctx context.Context, in runner.Inputs) (*runner.Result, e
 	if err != nil {
 		return nil, err
 	}
-	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir, LayerCacheDir: s.layers}))
+	return toResult(s.exec.Scan(ctx, protocol.ScanRequest{Config: s.cfg, Build: build, OutDir: in.OutDir}))
 }
 
 // deps names the steps whose image a supply-chain step reads: the golden

@@ -107,7 +107,7 @@ func planVerb(ctx context.Context, step string, o pipelines.Options, v verb) (*p
 		if err != nil {
 			return nil, err
 		}
-		g.Add(&scanStep{cfg: scfg, exec: o.Executor, from: from, layers: o.LayerCache}, pullName)
+		g.Add(&scanStep{cfg: scfg, exec: o.Executor, from: from}, pullName)
 	case verbSign:
 		g.Add(&signStep{cfg: sc, secrets: workerSecrets(o.Signing), exec: o.Executor, from: from}, pullName)
 	case verbAttest:

@@ -54,10 +54,6 @@ type ScanRequest struct {
 	Config ScanConfig         `json:"config"`
 	Build  Output[ImageValue] `json:"build"`
 	OutDir string             `json:"outDir"`
-	// LayerCacheDir keeps Trivy's analysis of each layer between runs;
-	// empty keeps none. It changes no finding, so it is no part of the
-	// step's key.
-	LayerCacheDir string `json:"layerCacheDir,omitempty"`
 }
 
 // LintRequest checks the source with staticcheck and gosec, and applies

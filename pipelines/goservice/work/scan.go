@@ -23,7 +23,7 @@ func (Executor) Scan(ctx context.Context, req protocol.ScanRequest) (*protocol.R
 	if err != nil {
 		return nil, err
 	}
-	opts := scan.Options{DBDir: cfg.DBDir, LayerCacheDir: req.LayerCacheDir,
+	opts := scan.Options{DBDir: cfg.DBDir,
 		Gate: scan.Gate{Severities: cfg.Severities, AnyFix: cfg.AnyFix}, AllowIncomplete: cfg.AllowIncomplete}
 	for _, ig := range cfg.Ignore {
 		opts.Gate.Ignore = append(opts.Gate.Ignore, scan.Ignore{ID: ig.ID, Reason: ig.Reason, Expires: ig.Expires})
