@@ -340,15 +340,15 @@ func TestRunVet(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, code, want string
-		// The printf check is one of those go test itself runs, so there
-		// the package also fails to build.
-		buildFails bool
+		// The printf check is one of go test's own: when go vet is
+		// skipped, go test still runs it and the package fails to build.
+		failsWithoutVet bool
 	}{
 		{
-			name:       "printf",
-			code:       "import \"fmt\"\n\nfunc Say(name string) string {\n\treturn fmt.Sprintf(\"hello %d\", name)\n}\n",
-			want:       "wrong type",
-			buildFails: true,
+			name:            "printf",
+			code:            "import \"fmt\"\n\nfunc Say(name string) string {\n\treturn fmt.Sprintf(\"hello %d\", name)\n}\n",
+			want:            "wrong type",
+			failsWithoutVet: true,
 		},
 		{
 			name: "self-assignment",
@@ -376,16 +376,21 @@ func TestRunVet(t *testing.T) {
 			if diff := cmp.Diff(res.Vet, ve.Diagnostics); diff != "" {
 				t.Errorf("VetError diagnostics differ from Result.Vet (-result +error):\n%s", diff)
 			}
+			// go vet reports it once; the tests still run and pass.
 			var fe *FailedError
-			if got := errors.As(err, &fe); got != tc.buildFails {
-				t.Errorf("error %v: *FailedError present = %v, want %v", err, got, tc.buildFails)
+			if errors.As(err, &fe) || res.Passed != 1 {
+				t.Errorf("Run: %d passed, error %v; want the test to pass beside the vet finding", res.Passed, err)
 			}
-			if tc.buildFails {
-				return
+
+			res, err = run(t, dir, Options{SkipVet: true})
+			if res == nil {
+				t.Fatalf("Run with SkipVet: nil Result, %v", err)
 			}
-			// SkipVet really skips it.
-			if _, err := run(t, dir, Options{SkipVet: true}); err != nil {
-				t.Errorf("Run with SkipVet: %v", err)
+			if len(res.Vet) != 0 || errors.As(err, &ve) {
+				t.Errorf("Run with SkipVet: Vet = %q, error %v; want go vet skipped", res.Vet, err)
+			}
+			if got := errors.As(err, &fe); got != tc.failsWithoutVet {
+				t.Errorf("Run with SkipVet: error %v; *FailedError present = %v, want %v (go test's own checks)", err, got, tc.failsWithoutVet)
 			}
 		})
 	}
