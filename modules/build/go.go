@@ -13,6 +13,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/pavedhq/paved/internal/goflags"
 )
 
 // Options describe one Go service build. Zero values get defaults.
@@ -49,7 +51,8 @@ type Options struct {
 	// of the work.
 	HostLast bool
 
-	kodata bool // a kodata/ directory is laid: set KO_DATA_PATH
+	kodata  bool     // a kodata/ directory is laid: set KO_DATA_PATH
+	goFlags []string // build flags shared with go test (see goflags)
 }
 
 // Binary is one program of an image.
@@ -128,6 +131,11 @@ func (o Options) withDefaults(ctx context.Context) (Options, error) {
 		return o, fmt.Errorf("entrypoint %q is none of the binaries (%s)", o.Entrypoint, strings.Join(names(o.Binaries), ", "))
 	}
 	o.Main, o.Name = o.Binaries[0].Main, o.Binaries[0].Name
+	flags, err := goflags.Lookup(ctx, o.Dir, goEnv(o.Env))
+	if err != nil {
+		return o, err
+	}
+	o.goFlags = flags
 	return o, nil
 }
 
@@ -207,8 +215,9 @@ func compile(ctx context.Context, o Options, b Binary, p v1.Platform, dir string
 		}
 		ldflags += " -X " + x
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", ldflags, "-o", out, pkgArg(b.Main))
+	args := append([]string{"build"}, o.goFlags...)
+	args = append(args, "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkgArg(b.Main))
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.Dir
 	cmd.Env = append(goEnv(o.Env), platformEnv(p)...)
 	var output bytes.Buffer

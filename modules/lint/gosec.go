@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"golang.org/x/tools/go/packages"
 	"log"
 	"sort"
 	"strconv"
@@ -29,7 +30,8 @@ func gosecRules() map[string]string {
 
 // runGosec loads the packages as gosec's command does (see load) and
 // checks them.
-func runGosec(ctx context.Context, dir string, patterns []string, t Tool) ([]Finding, error) {
+func runGosec(ctx context.Context, load *packages.Config, patterns []string, t Tool) ([]Finding, error) {
+	dir := load.Dir
 	titles := gosecRules()
 	known := make([]string, 0, len(titles))
 	defaults := map[string]bool{}
@@ -51,7 +53,7 @@ func runGosec(ctx context.Context, dir string, patterns []string, t Tool) ([]Fin
 	if len(include) == 0 {
 		return nil, &FieldError{Field: "checks", Msg: "selects no gosec rule (to skip gosec, disable it)"}
 	}
-	pkgs, err := load(ctx, dir, patterns)
+	pkgs, err := loadForGosec(load, patterns)
 	if err != nil {
 		return nil, err
 	}

@@ -7,14 +7,18 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/pavedhq/paved/modules/build"
 )
 
 // The seeded module has one finding per tool (see testdata/seeded): gosec
@@ -406,9 +410,10 @@ func TestStaticcheckCache(t *testing.T) {
 }
 
 func TestLoadsWhatTheBuildCompiled(t *testing.T) {
-	// The lint step runs after go test and reads the export data it
-	// compiled: with an environment of its own (cgo on, no -trimpath) it
-	// would compile every dependency again. os/user is one that cgo changes.
+	// The lint step runs after go test and reads the export data it and
+	// the build compiled: with an environment or flags of its own (cgo
+	// on, no -trimpath, debug information written) it would compile every
+	// dependency again. os/user is one that cgo changes.
 	mod, gocache := t.TempDir(), t.TempDir()
 	t.Setenv("GOCACHE", gocache)
 	t.Setenv("CGO_ENABLED", "1")
@@ -422,10 +427,9 @@ func TestLoadsWhatTheBuildCompiled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", os.DevNull, ".")
-	cmd.Dir, cmd.Env = mod, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	host := v1.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH}
+	if _, err := build.Compile(context.Background(), build.Options{Dir: mod}, host, t.TempDir()); err != nil {
+		t.Fatal(err)
 	}
 	// Compiled packages: the cache's archives (it also holds go's
 	// package index, which loading adds to).

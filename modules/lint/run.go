@@ -12,6 +12,7 @@ import (
 	"github.com/securego/gosec/v2"
 	"golang.org/x/tools/go/packages"
 
+	"github.com/pavedhq/paved/internal/goflags"
 	sariflog "github.com/pavedhq/paved/internal/sarif"
 )
 
@@ -104,15 +105,15 @@ func (opts Options) validate() error {
 
 type tool struct {
 	name, kind, module string
-	run                func(ctx context.Context, dir string, t Tool, opts Options) ([]Finding, error)
+	run                func(ctx context.Context, dir string, flags []string, t Tool, opts Options) ([]Finding, error)
 }
 
 var tools = []tool{
-	{Staticcheck, "lint", "honnef.co/go/tools", func(ctx context.Context, dir string, t Tool, opts Options) ([]Finding, error) {
-		return runStaticcheck(ctx, dir, patterns(opts), t, opts.CacheDir)
+	{Staticcheck, "lint", "honnef.co/go/tools", func(ctx context.Context, dir string, flags []string, t Tool, opts Options) ([]Finding, error) {
+		return runStaticcheck(ctx, loadConfig(ctx, dir, flags), patterns(opts), t, opts.CacheDir)
 	}},
-	{Gosec, "sast", "github.com/securego/gosec/v2", func(ctx context.Context, dir string, t Tool, opts Options) ([]Finding, error) {
-		return runGosec(ctx, dir, patterns(opts), t)
+	{Gosec, "sast", "github.com/securego/gosec/v2", func(ctx context.Context, dir string, flags []string, t Tool, opts Options) ([]Finding, error) {
+		return runGosec(ctx, loadConfig(ctx, dir, flags), patterns(opts), t)
 	}},
 }
 
@@ -140,13 +141,17 @@ type toolRun struct {
 // packages its own way, and what one holds is released before the next
 // starts.
 func analyze(ctx context.Context, dir string, opts Options) (map[string]toolRun, error) {
+	flags, err := goflags.Lookup(ctx, dir, loadEnv())
+	if err != nil {
+		return nil, err
+	}
 	runs := map[string]toolRun{}
 	for _, t := range tools {
 		cfg := opts.of(t.name)
 		if cfg.Disabled {
 			continue
 		}
-		fs, err := t.run(ctx, dir, cfg, opts)
+		fs, err := t.run(ctx, dir, flags, cfg, opts)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -221,13 +226,15 @@ func prefix(p string, ss []string) []string {
 }
 
 // loadConfig is how both tools load the packages: as the test step tests
-// them and the build compiles them, cgo off and -trimpath. What is checked
-// is what ships, and the export data they read is what go test compiled
-// into Go's build cache: with another environment, every dependency would
-// be compiled once more.
-func loadConfig(ctx context.Context, dir string) *packages.Config {
-	return &packages.Config{Context: ctx, Dir: dir, Env: append(os.Environ(), "CGO_ENABLED=0"), BuildFlags: []string{"-trimpath"}}
+// them and the build compiles them, cgo off and with the build flags of
+// goflags. What is checked is what ships, and the export data they read is
+// what go test compiled into Go's build cache: with another environment,
+// every dependency would be compiled once more.
+func loadConfig(ctx context.Context, dir string, flags []string) *packages.Config {
+	return &packages.Config{Context: ctx, Dir: dir, Env: loadEnv(), BuildFlags: flags}
 }
+
+func loadEnv() []string { return append(os.Environ(), "CGO_ENABLED=0") }
 
 // gosecLoadMode is how gosec's command loads: the packages checked from
 // source, their dependencies from export data (gosec's SSA analyzers
@@ -235,12 +242,12 @@ func loadConfig(ctx context.Context, dir string) *packages.Config {
 // their types).
 const gosecLoadMode = gosec.LoadMode | packages.NeedModule
 
-// load loads the module's packages for gosec, and fails naming the first
+// loadForGosec loads the module's packages for gosec, and fails naming the first
 // errors when any of them does not load or type-check (a dependency that
 // does not compile fails its importer's type-check): an analysis of a
 // package with type errors would silently check less.
-func load(ctx context.Context, dir string, patterns []string) ([]*packages.Package, error) {
-	cfg := loadConfig(ctx, dir)
+func loadForGosec(cfg *packages.Config, patterns []string) ([]*packages.Package, error) {
+	dir := cfg.Dir
 	cfg.Mode = gosecLoadMode
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {

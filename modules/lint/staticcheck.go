@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"go/token"
+	"golang.org/x/tools/go/packages"
 	"io"
 	"os"
 	"path/filepath"
@@ -46,7 +47,8 @@ const unusedRule = "U1000"
 // content-addressed cache in cacheDir, so memory stays near that of the
 // largest package, and a run after a small change re-analyses only the
 // packages it reaches. An empty cacheDir uses a temporary one.
-func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, cacheDir string) ([]Finding, error) {
+func runStaticcheck(ctx context.Context, load *packages.Config, patterns []string, t Tool, cacheDir string) ([]Finding, error) {
+	dir := load.Dir
 	byID := staticcheckAnalyzers()
 	known := make([]string, 0, len(byID))
 	defaults := map[string]bool{}
@@ -77,7 +79,7 @@ func runStaticcheck(ctx context.Context, dir string, patterns []string, t Tool, 
 	if err != nil {
 		return nil, err
 	}
-	results, err := r.Run(loadConfig(ctx, dir), run, patterns)
+	results, err := r.Run(load, run, patterns)
 	if err != nil {
 		return nil, fmt.Errorf("loading packages: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/pavedhq/paved/internal/goflags"
 )
 
 // Options says what to test and where to leave the reports.
@@ -113,12 +115,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("test %s: %w", dir, err)
 	}
 	// The tests compile as modules/build compiles the shipped binary, cgo
-	// off and -trimpath: what is tested is what ships, and the dependencies
-	// compiled for the tests serve the image build from Go's build cache.
-	// CGO_ENABLED in opts.Env wins.
+	// off and with the same build flags: what is tested is what ships, and
+	// the dependencies compiled for the tests serve go vet, the lint step
+	// and the image build from Go's build cache. CGO_ENABLED in opts.Env
+	// wins.
 	env := append(append(os.Environ(), "CGO_ENABLED=0"), opts.Env...)
+	flags, err := goflags.Lookup(ctx, dir, env)
+	if err != nil {
+		return nil, fmt.Errorf("test %s: %w", dir, err)
+	}
 
-	suites, pkgDirs, testErr := goTest(ctx, dir, env, profile, pkgs, !opts.SkipVet)
+	suites, pkgDirs, testErr := goTest(ctx, dir, env, flags, profile, pkgs, !opts.SkipVet)
 	var (
 		vetDiag []string
 		vetErr  error
@@ -126,7 +133,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if !opts.SkipVet && ctx.Err() == nil {
 		// After the tests, not beside them: vet then finds every dependency
 		// compiled, where side by side both would compile them.
-		vetDiag, vetErr = vet(ctx, dir, env, pkgs)
+		vetDiag, vetErr = vet(ctx, dir, env, flags, pkgs)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("test %s: %w", dir, err)
@@ -215,8 +222,9 @@ func checkModule(ctx context.Context, opts Options) (string, error) {
 // own, but under other flags, so go test's would analyse every dependency
 // a second time (a quarter of the CPU of an empty-cache run): they are
 // turned off. Without go vet, go test keeps them.
-func goTest(ctx context.Context, dir string, env []string, profile string, pkgs []string, fullVet bool) ([]Suite, map[string]string, error) {
-	args := []string{"test", "-json", "-trimpath", "-covermode=atomic", "-coverprofile=" + profile}
+func goTest(ctx context.Context, dir string, env, flags []string, profile string, pkgs []string, fullVet bool) ([]Suite, map[string]string, error) {
+	args := append([]string{"test", "-json"}, flags...)
+	args = append(args, "-covermode=atomic", "-coverprofile="+profile)
 	if fullVet {
 		args = append(args, "-vet=off")
 	}
@@ -317,8 +325,9 @@ func listPackages(ctx context.Context, dir string, env []string, pkgs []string) 
 
 // vet runs go vet and returns its diagnostics, or an error when vet failed
 // without saying why.
-func vet(ctx context.Context, dir string, env []string, pkgs []string) ([]string, error) {
-	cmd := exec.CommandContext(ctx, "go", append([]string{"vet", "-trimpath"}, pkgs...)...)
+func vet(ctx context.Context, dir string, env, flags []string, pkgs []string) ([]string, error) {
+	args := append(append([]string{"vet"}, flags...), pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	out := &tailWriter{}
