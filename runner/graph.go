@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +40,15 @@ func (g *Graph) After(name string, earlier ...string) {
 	}
 	// Validate reports it: a step cannot wait for an ordering it lost.
 	g.unknown = append(g.unknown, name)
+}
+
+// Waits returns the steps the named step waits for: those it needs, and
+// those it only starts after (see After).
+func (g *Graph) Waits(name string) (needs, after []string) {
+	if i, ok := g.index[name]; ok {
+		return slices.Clone(g.nodes[i].needs), slices.Clone(g.nodes[i].after)
+	}
+	return nil, nil
 }
 
 // Steps returns the step names in the order they were added.

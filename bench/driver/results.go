@@ -266,7 +266,7 @@ func (r *results) markdown() string {
 	if vs {
 		p("\n## go-service vs reference CLIs: where the time goes\n\n")
 		p("Medians. The CLIs run one after another, so their wall clock is the sum of their commands. paved's steps overlap " +
-			"(test ‖ build, lint when test ends, then sbom ‖ scan, publish, then sign ‖ attest), so its step durations add up to more than its wall clock. " +
+			"(test ‖ build, lint when build ends, then sbom ‖ scan, publish, then sign ‖ attest), so its step durations add up to more than its wall clock. " +
 			"`crane manifest` counts as attestation work: only the attestations need the platform digests. " +
 			"CPU time is user and system time of the processes and all they started (from wait4): unlike wall clock, other load on the machine barely changes it.\n\n")
 		row("work", "CLIs, empty Go cache", "paved, empty Go cache", "CLIs, warm, one-line change", "paved, warm, one-line change")

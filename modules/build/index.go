@@ -69,13 +69,13 @@ func Go(ctx context.Context, opts Options) (v1.ImageIndex, error) {
 	var compiling sync.WaitGroup
 	others := make(chan struct{})
 	for _, p := range o.Platforms {
-		if !o.HostLast || !isHost(p) {
+		if !o.HostLast || !IsHost(p) {
 			compiling.Add(1)
 		}
 	}
 	go func() { compiling.Wait(); close(others) }()
 	for i, p := range o.Platforms {
-		last := o.HostLast && isHost(p)
+		last := o.HostLast && IsHost(p)
 		g.Go(func() error {
 			compiled := func() {}
 			if last {
@@ -153,9 +153,9 @@ func staticLayer(o *Options) (*mutate.Addendum, error) {
 // within reports whether p is dir or below it.
 func within(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
 
-// isHost reports whether p is the platform this process runs on, whose
+// IsHost reports whether p is the platform this process runs on, whose
 // compiled packages a go test on this machine shares.
-func isHost(p v1.Platform) bool {
+func IsHost(p v1.Platform) bool {
 	return p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH && p.Variant == ""
 }
 

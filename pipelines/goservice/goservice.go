@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pavedhq/paved/internal/atomicfile"
@@ -54,6 +55,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 	cfg := r.Config
 	g := &runner.Graph{}
 	var needs []string
+	lintAfter := "" // the step whose end the lint step waits for
 	if withTest {
 		cov := *cfg.Test.Coverage
 		if o.MinCoverage != nil {
@@ -74,12 +76,13 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 			r.Warnings = append(r.Warnings, "lint (staticcheck) and SAST (gosec) disabled: not run")
 		} else {
 			g.Add(&lintStep{cfg: lc, exec: o.Executor, cache: o.LintCache})
-			// The lint step loads its packages from export data that
-			// go test compiles too: side by side, with an empty Go cache,
-			// both would compile every dependency. After the tests, it
-			// finds them compiled.
-			g.After("lint", "test")
 			needs = append(needs, "lint")
+			// The lint step loads its packages from export data that
+			// go test and the build compile too: side by side, with an
+			// empty Go cache, they would compile every dependency twice.
+			// After the tests (or the build, below), it finds them
+			// compiled.
+			lintAfter = "test"
 		}
 	}
 	if withBuild {
@@ -91,6 +94,14 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		// them, and have the build reuse them.
 		bopts.HostLast = withTest
 		g.Add(&buildStep{opts: bopts, ldflags: cfg.Ldflags})
+		if slices.ContainsFunc(bopts.Platforms, build.IsHost) {
+			// The build ends with the host's binary: every package the
+			// lint step reads as export data is compiled by then, by the
+			// build or by go test before it (the module's own packages
+			// by the build: go test's carry coverage counters). Lint then
+			// runs beside go vet, which follows the tests.
+			lintAfter = "build"
+		}
 		if !withSupplyChain {
 			target, tags, err := publishTarget(r, o)
 			if err != nil {
@@ -113,6 +124,9 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 				return nil, err
 			}
 		}
+	}
+	if lintAfter != "" {
+		g.After("lint", lintAfter)
 	}
 	r.Graph = g
 	r.Fill = Fill(r)

@@ -3,6 +3,8 @@ package goservice
 import (
 	"context"
 	"errors"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,5 +158,42 @@ func TestImageAnnotations(t *testing.T) {
 	bare := ImageAnnotations(runner.RunContext{}, "", CommitVersion(runner.RunContext{}))
 	if len(bare) != 1 || bare["org.opencontainers.image.version"] != "dev" {
 		t.Errorf("without repo, commit or service: %v, want only version dev", bare)
+	}
+}
+
+// The lint step reads export data that go test and the build compile: it
+// waits for the build when the build compiles the host's platform (last,
+// after go test has compiled), so it runs beside go vet; for the tests
+// otherwise, never for both to compile the same packages side by side.
+func TestLintWaitsForWhatCompilesItsPackages(t *testing.T) {
+	other := "linux/arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "linux/amd64"
+	}
+	for _, tc := range []struct {
+		platforms string
+		want      []string
+	}{
+		{"[linux/amd64, linux/arm64]", []string{"build"}},
+		{"[" + other + "]", []string{"test"}},
+	} {
+		svc := mainsFixture(t, "api")
+		writeFiles(t, svc, map[string]string{pipelines.ConfigFile: "platforms: " + tc.platforms + "\n"})
+		r, err := Path(context.Background(), pipelines.Options{Source: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		needs, after := r.Graph.Waits("lint")
+		if len(needs) != 0 || !slices.Equal(after, tc.want) {
+			t.Errorf("platforms %s: lint needs %v, after %v; want after %v", tc.platforms, needs, after, tc.want)
+		}
+	}
+	svc := mainsFixture(t, "api")
+	r, err := Test(context.Background(), pipelines.Options{Source: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, after := r.Graph.Waits("lint"); !slices.Equal(after, []string{"test"}) {
+		t.Errorf("paved test: lint after %v, want [test]", after)
 	}
 }
