@@ -18,6 +18,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/pavedhq/paved/internal/testtools/gocache"
 	"github.com/pavedhq/paved/modules/build"
 )
 
@@ -414,8 +415,8 @@ func TestLoadsWhatTheBuildCompiled(t *testing.T) {
 	// the build compiled: with an environment or flags of its own (cgo
 	// on, no -trimpath, debug information written) it would compile every
 	// dependency again. os/user is one that cgo changes.
-	mod, gocache := t.TempDir(), t.TempDir()
-	t.Setenv("GOCACHE", gocache)
+	mod, cachedir := t.TempDir(), t.TempDir()
+	t.Setenv("GOCACHE", cachedir)
 	t.Setenv("CGO_ENABLED", "1")
 	t.Setenv("GOFLAGS", "")
 	files := map[string]string{
@@ -433,30 +434,7 @@ func TestLoadsWhatTheBuildCompiled(t *testing.T) {
 	}
 	// Compiled packages: the cache's archives (it also holds go's
 	// package index, which loading adds to).
-	entries := func() map[string]bool {
-		t.Helper()
-		m := map[string]bool{}
-		err := filepath.WalkDir(gocache, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, "-d") {
-				return err
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			head := make([]byte, 8)
-			if n, _ := f.Read(head); string(head[:n]) == "!<arch>\n" {
-				m[path] = true
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	built := entries()
+	built := gocache.Archives(t, cachedir)
 	runs, err := analyze(context.Background(), mod, Options{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -466,16 +444,10 @@ func TestLoadsWhatTheBuildCompiled(t *testing.T) {
 			t.Fatalf("%s: %v", name, r.err)
 		}
 	}
-	var added []string
-	for path := range entries() {
-		if !built[path] {
-			added = append(added, path)
-		}
-	}
 	if len(built) < 20 {
 		t.Fatalf("the build left %d archives in the Go cache; the test cannot tell", len(built))
 	}
-	if len(added) > 0 {
-		t.Errorf("loading compiled again %d packages the build had compiled (cgo or -trimpath differ)", len(added))
+	if n := gocache.Added(built, gocache.Archives(t, cachedir)); n > 0 {
+		t.Errorf("loading compiled again %d packages the build had compiled (cgo, -trimpath or -gcflags differ)", n)
 	}
 }
