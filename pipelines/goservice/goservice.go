@@ -94,7 +94,7 @@ func plan(ctx context.Context, name string, o pipelines.Options, withTest, withB
 		// them, and have the build reuse them.
 		bopts.HostLast = withTest
 		g.Add(&buildStep{opts: bopts, ldflags: cfg.Ldflags})
-		if slices.ContainsFunc(bopts.Platforms, build.IsHost) {
+		if lintAfter != "" && slices.ContainsFunc(bopts.Platforms, build.IsHost) {
 			// The build ends with the host's binary: every package the
 			// lint step reads as export data is compiled by then, by the
 			// build or by go test before it (the module's own packages

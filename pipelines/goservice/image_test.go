@@ -183,11 +183,15 @@ func TestLintWaitsForWhatCompilesItsPackages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := r.Graph.Validate(); err != nil {
+			t.Fatal(err)
+		}
 		needs, after := r.Graph.Waits("lint")
 		if len(needs) != 0 || !slices.Equal(after, tc.want) {
 			t.Errorf("platforms %s: lint needs %v, after %v; want after %v", tc.platforms, needs, after, tc.want)
 		}
 	}
+	// paved test has no build to wait for, paved build no lint step.
 	svc := mainsFixture(t, "api")
 	r, err := Test(context.Background(), pipelines.Options{Source: svc})
 	if err != nil {
@@ -195,5 +199,12 @@ func TestLintWaitsForWhatCompilesItsPackages(t *testing.T) {
 	}
 	if _, after := r.Graph.Waits("lint"); !slices.Equal(after, []string{"test"}) {
 		t.Errorf("paved test: lint after %v, want [test]", after)
+	}
+	r, err = Build(context.Background(), pipelines.Options{Source: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Graph.Validate(); err != nil {
+		t.Errorf("paved build: %v", err)
 	}
 }
