@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"golang.org/x/tools/go/packages"
 	"log"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/securego/gosec/v2"
 	"github.com/securego/gosec/v2/analyzers"
 	"github.com/securego/gosec/v2/rules"
+	"golang.org/x/tools/go/packages"
 )
 
 // gosecRules are gosec's AST rules and SSA analyzers, by rule ID, with
@@ -28,7 +28,7 @@ func gosecRules() map[string]string {
 	return all
 }
 
-// runGosec loads the packages as gosec's command does (see load) and
+// runGosec loads the packages as gosec's command does (see loadForGosec) and
 // checks them.
 func runGosec(ctx context.Context, load *packages.Config, patterns []string, t Tool) ([]Finding, error) {
 	dir := load.Dir

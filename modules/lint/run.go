@@ -105,15 +105,15 @@ func (opts Options) validate() error {
 
 type tool struct {
 	name, kind, module string
-	run                func(ctx context.Context, dir string, flags []string, t Tool, opts Options) ([]Finding, error)
+	run                func(ctx context.Context, load *packages.Config, t Tool, opts Options) ([]Finding, error)
 }
 
 var tools = []tool{
-	{Staticcheck, "lint", "honnef.co/go/tools", func(ctx context.Context, dir string, flags []string, t Tool, opts Options) ([]Finding, error) {
-		return runStaticcheck(ctx, loadConfig(ctx, dir, flags), patterns(opts), t, opts.CacheDir)
+	{Staticcheck, "lint", "honnef.co/go/tools", func(ctx context.Context, load *packages.Config, t Tool, opts Options) ([]Finding, error) {
+		return runStaticcheck(ctx, load, patterns(opts), t, opts.CacheDir)
 	}},
-	{Gosec, "sast", "github.com/securego/gosec/v2", func(ctx context.Context, dir string, flags []string, t Tool, opts Options) ([]Finding, error) {
-		return runGosec(ctx, loadConfig(ctx, dir, flags), patterns(opts), t)
+	{Gosec, "sast", "github.com/securego/gosec/v2", func(ctx context.Context, load *packages.Config, t Tool, opts Options) ([]Finding, error) {
+		return runGosec(ctx, load, patterns(opts), t)
 	}},
 }
 
@@ -151,7 +151,7 @@ func analyze(ctx context.Context, dir string, opts Options) (map[string]toolRun,
 		if cfg.Disabled {
 			continue
 		}
-		fs, err := t.run(ctx, dir, flags, cfg, opts)
+		fs, err := t.run(ctx, loadConfig(ctx, dir, flags), cfg, opts)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -242,10 +242,10 @@ func loadEnv() []string { return append(os.Environ(), "CGO_ENABLED=0") }
 // their types).
 const gosecLoadMode = gosec.LoadMode | packages.NeedModule
 
-// loadForGosec loads the module's packages for gosec, and fails naming the first
-// errors when any of them does not load or type-check (a dependency that
-// does not compile fails its importer's type-check): an analysis of a
-// package with type errors would silently check less.
+// loadForGosec loads the module's packages for gosec, and fails naming
+// the first errors when any of them does not load or type-check (a
+// dependency that does not compile fails its importer's type-check): an
+// analysis of a package with type errors would silently check less.
 func loadForGosec(cfg *packages.Config, patterns []string) ([]*packages.Package, error) {
 	dir := cfg.Dir
 	cfg.Mode = gosecLoadMode

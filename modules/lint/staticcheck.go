@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"go/token"
-	"golang.org/x/tools/go/packages"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"sync"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/packages"
 	lintpkg "honnef.co/go/tools/analysis/lint"
 	"honnef.co/go/tools/config"
 	"honnef.co/go/tools/go/buildid"
